@@ -1,0 +1,66 @@
+# rnnmath — two commands do everything: `make book` and `make test`.
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.rnnmath-installed
+JOBS    ?= 2
+# CI and the book build use the quick preset and no progress bars unless told otherwise
+export RNNMATH_PROGRESS ?= 0
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: help venv book test test-unit test-notebooks lab clean clean-notebooks benchmarks errata
+
+help:
+	@echo "make book        build the HTML book into _build/html (executes every chapter)"
+	@echo "make test        unit tests + every chapter under nbval + book build, warnings as errors"
+	@echo "make lab         JupyterLab on the chapters"
+	@echo "make benchmarks  run benchmarks/ (prints speed ratios)"
+	@echo "make errata      print the errata registry"
+	@echo "make clean       remove _build and caches (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnmath)"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+
+# `make test` = the book (executing each chapter once into the jupyter-cache, Sphinx
+# warnings are errors) then one pytest run: unit tests, structural tests and every
+# chapter under nbval. The quick preset is forced.
+test: export RNNMATH_SCALE = quick
+test: export RNNMATH_BOOK_BUILT = 1
+test: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python -m pytest tests book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+
+test-unit: export RNNMATH_SCALE = quick
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -n $(JOBS)
+
+test-notebooks: export RNNMATH_SCALE = quick
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+
+lab: $(STAMP)
+	RNNMATH_PROGRESS=1 $(BIN)/jupyter lab book
+
+benchmarks: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+errata: $(STAMP)
+	$(BIN)/python -m rnnmath.errata
+
+clean-notebooks: $(STAMP)
+	$(BIN)/python tools/nbclean.py $$(git ls-files '*.ipynb')
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

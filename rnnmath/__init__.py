@@ -1,0 +1,43 @@
+"""rnnmath — the companion library of the book *Executable derivations about RNNs*.
+
+The book's chapters import from here; heavy code lives in the topic modules:
+
+==========================  ====================================================
+``rnnmath.device``          device, quick/full presets, seeding, progress bars
+``rnnmath.verify``          symbolic and numeric checks (:class:`CheckResult`)
+``rnnmath.validation``      input validation raising clear ``ValueError``\\ s
+``rnnmath.errata``          the registry of discrepancies with the notes
+``rnnmath.plotting``        the book's figure style
+``rnnmath.episodic``        Part I  — episodic memory energy analysis (note 000)
+``rnnmath.rate``            Part II — rate networks and tasks (note 001)
+``rnnmath.attractor``       Part III — attractor nets (note 002)
+``rnnmath.gated``           Part IV — continuous-time gated RNNs (note 003)
+``rnnmath.unitary``         Part V  — unitary and contractive RNNs (note 004)
+==========================  ====================================================
+
+Importing the package is cheap and never initialises CUDA.
+"""
+from .device import (
+    describe_environment,
+    get_device,
+    get_scale,
+    preset,
+    progress,
+    seed_everything,
+)
+from .verify import ChapterChecks, CheckResult, VerificationError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "describe_environment",
+    "get_device",
+    "get_scale",
+    "preset",
+    "progress",
+    "seed_everything",
+    "ChapterChecks",
+    "CheckResult",
+    "VerificationError",
+    "__version__",
+]
