@@ -38,6 +38,8 @@ __all__ = [
     "VerificationError",
     "ChapterChecks",
     "canonical_matrix_terms",
+    "invertible_function",
+    "elementwise",
     "check_matrix_identity",
     "check_scalar_identity",
     "check_close",
@@ -131,6 +133,68 @@ def _split_term(term: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
     return term, None
 
 
+def invertible_function(name: str, inverse_name: str | None = None):
+    """An undefined scalar function ``sigma`` and its inverse, as sympy Functions.
+
+    ``inverse(sigma(z))`` and ``sigma(inverse(z))`` both evaluate to ``z``: the
+    only property of ``sigma`` a proof built with them may use is invertibility.
+
+    Returns
+    -------
+    (sigma, sigma_inv) : tuple of sympy Function classes
+    """
+    inverse_name = inverse_name or f"{name}^{{-1}}"
+    fwd = type(name, (sp.Function,), {})
+    inv = type(inverse_name, (sp.Function,), {})
+
+    def _eval_fwd(cls, arg):
+        if isinstance(arg, inv):
+            return arg.args[0]
+
+    def _eval_inv(cls, arg):
+        if isinstance(arg, fwd):
+            return arg.args[0]
+
+    fwd.eval = classmethod(_eval_fwd)
+    inv.eval = classmethod(_eval_inv)
+    return fwd, inv
+
+
+_EW_VAR = sp.Symbol("z_elementwise", real=True)
+
+
+def elementwise(fn, X):
+    """Apply a scalar function elementwise to a matrix expression (dimension-free).
+
+    ``fn`` is a sympy Function class or a one-argument Lambda; the result is a
+    :class:`sympy.matrices.expressions.applyfunc.ElementwiseApplyFunction`
+    which :func:`check_matrix_identity` treats as an opaque vector after
+    composing nested applications (``f.(g.(X)) -> (f o g).(X)``) and dropping
+    identities.
+    """
+    lam = fn if isinstance(fn, sp.Lambda) else sp.Lambda(_EW_VAR, fn(_EW_VAR))
+    return X.applyfunc(lam)
+
+
+def _collapse_elementwise(expr):
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    def rule(e):
+        if isinstance(e, ElementwiseApplyFunction):
+            e = e.doit(deep=False) if isinstance(e.expr, ElementwiseApplyFunction) else e
+            if isinstance(e, ElementwiseApplyFunction):
+                lam = e.function
+                if lam.expr == lam.variables[0]:
+                    return e.expr
+        return e
+
+    prev = None
+    while prev != expr:
+        prev = expr
+        expr = expr.replace(lambda e: isinstance(e, ElementwiseApplyFunction), rule)
+    return expr
+
+
 def canonical_matrix_terms(expr, symmetric: Sequence[sp.MatrixSymbol] = ()) -> dict:
     """Expand a matrix expression into canonical terms.
 
@@ -146,12 +210,14 @@ def canonical_matrix_terms(expr, symmetric: Sequence[sp.MatrixSymbol] = ()) -> d
         with zero coefficients removed.
     """
     sym_sub = {S.T: S for S in symmetric}
-    e = sp.expand(sp.sympify(expr).doit())
+    e = sp.expand(_collapse_elementwise(sp.sympify(expr)).doit())
     if sym_sub:
         e = sp.expand(e.xreplace(sym_sub).doit())
     terms: dict = {}
     for t in sp.Add.make_args(e):
         coeff, mat = _split_term(t)
+        if isinstance(mat, sp.ZeroMatrix) or coeff == 0:
+            continue
         if mat is None:
             key = sp.Integer(1)
         else:
