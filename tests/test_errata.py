@@ -1,0 +1,59 @@
+"""Every errata record is well formed and its check separates printed from corrected."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnmath import errata
+from rnnmath.verify import CheckResult, check_close
+
+RECORDS = errata.records()
+
+
+def test_registry_is_not_empty_and_covers_note_000():
+    assert RECORDS, "the errata registry is empty"
+    assert any(r.note.startswith("000_") for r in RECORDS)
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: f"{r.note[:3]}-eq{r.equation}-{r.kind}")
+def test_record_is_confirmed(record):
+    out = record.run()
+    if record.check is None:
+        assert record.kind == "typo"
+        return
+    assert out.printed is not None and out.corrected is not None
+    assert not out.printed.passed, f"the printed form PASSES its check: {out.printed}"
+    assert out.corrected.passed, f"the corrected form FAILS its check: {out.corrected}"
+
+
+def test_record_validation():
+    with pytest.raises(ValueError, match="note"):
+        errata.Discrepancy("nope.txt", "1", "sign", "s", "a", "b", check=lambda: None)
+    with pytest.raises(ValueError, match="kind"):
+        errata.Discrepancy("000_f4170f628ec5ab7e.txt", "1", "oops", "s", "a", "b")
+    with pytest.raises(ValueError, match="check"):
+        errata.Discrepancy("000_f4170f628ec5ab7e.txt", "1", "sign", "s", "a", "b")
+    with pytest.raises(ValueError, match="equation"):
+        errata.Discrepancy("000_f4170f628ec5ab7e.txt", " ", "typo", "s", "a", "b")
+
+
+def test_an_unconfirmed_record_is_detected():
+    """A record whose 'printed' form actually passes is reported as not confirmed."""
+    ok = lambda: check_close(1.0, 1.0, "x", strict=False)
+    rec = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "999", "sign", "fake", "a", "b", check=lambda: (ok(), ok()))
+    assert not rec.run().confirmed
+    bad = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "998", "sign", "fake", "a", "b", check=lambda: (1, 2))
+    with pytest.raises(TypeError):
+        bad.run()
+
+
+def test_command_line_json():
+    out = subprocess.run([sys.executable, "-m", "rnnmath.errata", "--json"], capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out)
+    assert len(rows) == len(RECORDS)
+    for row in rows:
+        assert {"note", "equation", "kind", "summary"} <= set(row)
+        assert row["kind"] in errata.KINDS
+    table = subprocess.run([sys.executable, "-m", "rnnmath.errata"], capture_output=True, text=True, check=True).stdout
+    assert f"{len(RECORDS)} discrepancies" in table

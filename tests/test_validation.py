@@ -1,0 +1,49 @@
+"""Validation helpers raise ValueErrors that name the argument and the condition."""
+import numpy as np
+import pytest
+import torch
+
+from rnnmath import validation as val
+
+
+def test_shape_and_ndim():
+    assert val.require_shape(np.zeros((3, 4)), "W", (3, None)).shape == (3, 4)
+    with pytest.raises(ValueError, match=r"W: must have shape \(3, 5\), got \(3, 4\)"):
+        val.require_shape(np.zeros((3, 4)), "W", (3, 5))
+    with pytest.raises(ValueError, match="x: must have 1 dimension"):
+        val.require_ndim(torch.zeros(2, 2), "x", 1)
+
+
+def test_square_and_symmetric():
+    with pytest.raises(ValueError, match="W: must be a square matrix"):
+        val.require_square(np.zeros((2, 3)), "W")
+    S = np.array([[1.0, 2.0], [2.0, 1.0]])
+    assert val.require_symmetric(S, "W") is S
+    with pytest.raises(ValueError, match=r"W: must be symmetric \(max \|W - W\^T\| = 1"):
+        val.require_symmetric(np.array([[1.0, 2.0], [1.0, 1.0]]), "W")
+    batch = torch.stack([torch.eye(2), torch.tensor([[0.0, 1.0], [0.0, 0.0]])])
+    with pytest.raises(ValueError, match="J: must be symmetric"):
+        val.require_symmetric(batch, "J")
+
+
+def test_contraction():
+    assert val.spectral_norm(np.diag([0.5, -2.0])) == pytest.approx(2.0)
+    val.require_contractive(0.9 * np.eye(3), "W")
+    with pytest.raises(ValueError, match=r"W: must be contractive \(spectral norm < 1\), got spectral norm 1"):
+        val.require_contractive(np.eye(3), "W")
+    val.require_nonexpansive(np.eye(3), "W")
+    with pytest.raises(ValueError, match="non-expansive"):
+        val.require_nonexpansive(1.01 * np.eye(3), "W")
+
+
+def test_finite_dtype_positive_range():
+    with pytest.raises(ValueError, match="x: must be finite, found 1"):
+        val.require_finite(np.array([1.0, np.nan]), "x")
+    val.require_float64(torch.zeros(2, dtype=torch.float64), "x")
+    with pytest.raises(ValueError, match="x: must be float64"):
+        val.require_float64(torch.zeros(2), "x")
+    with pytest.raises(ValueError, match="tau: must be > 0"):
+        val.require_positive(0.0, "tau")
+    val.require_positive(0.0, "tau", strict=False)
+    with pytest.raises(ValueError, match=r"p: must lie in \[0, 1\]"):
+        val.require_in_range(1.5, "p", 0, 1)
