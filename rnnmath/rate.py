@@ -1,0 +1,750 @@
+r"""Part II — trained rate RNNs (note 001, Amrut & Ankit, "RNN Initial Hypotheses").
+
+This module rebuilds the note's TensorFlow study in torch.  Everything is
+*batched*: an ensemble of ``B`` networks is one model whose recurrent weights
+have shape ``(B, N, N)``, trials have a leading network dimension, and one
+optimiser step trains all ``B`` networks at once.
+
+The model (book chapter ``book/part2_rate/01_rate_network``; note §2)
+--------------------------------------------------------------------
+Continuous time, with the noise added to the rates (the Itô form that the
+discretisation below is an Euler–Maruyama step of)::
+
+    tau dr/dt = -r + f(W_rec r + W_in u + b) + sqrt(2 tau sigma^2) xi(t)
+
+Discretised with step ``dt`` and ``alpha = dt / tau``::
+
+    r_t = (1 - alpha) r_{t-1} + alpha f(W_rec r_{t-1} + W_in u_t + b) + sqrt(2 alpha sigma^2) eps_t
+
+``eps_t ~ N(0, I)``.  The note puts its noise term ``sqrt(2 alpha^-1 sigma^2) N(0,1)``
+*inside* ``f``; ``noise="inside"`` reproduces that form (same increment
+variance where ``f`` is linear), ``noise="outside"`` (default) is the form above.
+``f`` is ReLU, or a leaky ReLU ``f(x) = x (x > 0), tan(theta) x (x <= 0)`` with
+``theta = leak_angle`` (theta = pi/4 is linear; note §5.1, Fig. 5).
+Readout: ``z = W_out r``.
+
+Public API (used by chapters 1–5 of Part II)
+--------------------------------------------
+``RateRNN(W_rec, W_in, b, W_out, tau=100., dt=10., sigma=0.01, leak_angle=0., noise="outside")``
+    ``torch.nn.Module`` holding ``B`` networks: ``W_rec`` (B, N, N) — the only
+    trainable parameter, its diagonal kept at zero; ``W_in`` (B, N, I); ``b`` (B, N);
+    ``W_out`` (B, O, N).  ``model(inputs, noise=None, generator=None, r0=None)`` with
+    ``inputs`` (B, K, T, I) returns ``(rates (B, K, T, N), outputs (B, K, T, O))``.
+    ``model.drift(r, u)`` is ``F(r) = (-r + f(W_rec r + W_in u + b)) / tau`` for
+    ``r`` (B, M, N), ``u`` (B, M, I) or (B, 1, I).  ``model.select(idx)``,
+    ``model.with_weights(W_rec)``, ``model.with_leak_angle(theta)``.
+``initialise_ensemble(n_networks, n_units, n_inputs, n_outputs, input_std, reading="std", ...)``
+    The note's initialisation (§2): W_rec Gaussian with std ``1/sqrt(N)``
+    (``reading="std"``) or variance ``1/sqrt(N)`` (``reading="variance"``, the literal
+    text), zero diagonal; W_out from the same distribution; W_in and b Gaussian with
+    std ``input_std``.
+``PerceptionTask(n_steps=..., input_noise=...)``, ``DecisionTask(...)``
+    Trial generators: ``task.sample(n_networks, n_trials, generator=None, device=None)``
+    returns a :class:`TrialBatch` (inputs (B, K, T, I), targets (B, K, T, O),
+    conditions (B, K, C)); ``task.condition_grid(n)`` gives noise-free test trials.
+``train_ensemble(task, n_networks, n_units, n_iters, n_trials, lr=1e-3, ..., device=None)``
+    Trains all networks as one batched model with Adam on the L2 loss over time
+    (sum over networks of each network's mean squared error, so the networks do not
+    interact: Adam is elementwise).  Returns a :class:`TrainedEnsemble` with
+    ``W_rec_init``/``W_rec_trained`` (B, N, N), ``W_in``, ``b``, ``W_out``,
+    ``loss_history`` (n_iters, B), ``config``; ``.model("initial"|"trained")``.
+``load_or_train(task, n_networks, n_units, ...)``
+    Same arguments; caches the trained ensemble in ``$RNNMATH_CACHE`` (default
+    ``<repo>/_build/rnnmath-cache``) under a hash of the configuration (written to
+    a temporary file then renamed, so concurrent notebooks are safe).
+
+Analysis of the weight changes (chapter ``03_weight_changes``)
+--------------------------------------------------------------
+:func:`mean_weight`, :func:`singular_value_energy`, :func:`effective_rank`,
+:func:`abs_eigenvector_centrality`, :func:`henrici_departure`,
+:func:`schur_departure`, :func:`paired_comparison`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from .device import get_device, progress
+from .validation import require_in_range, require_positive, require_shape, require_square
+
+__all__ = [
+    "RateRNN",
+    "initialise_ensemble",
+    "euler_maruyama_noise_std",
+    "TrialBatch",
+    "PerceptionTask",
+    "DecisionTask",
+    "TASKS",
+    "TrainedEnsemble",
+    "train_ensemble",
+    "load_or_train",
+    "cache_dir",
+    "mean_weight",
+    "singular_value_energy",
+    "effective_rank",
+    "abs_eigenvector_centrality",
+    "henrici_departure",
+    "schur_departure",
+    "paired_comparison",
+]
+
+CACHE_VERSION = 1
+NOISE_FORMS = ("outside", "inside")
+
+
+# --------------------------------------------------------------------------- #
+# The batched rate network
+# --------------------------------------------------------------------------- #
+def euler_maruyama_noise_std(sigma: float, dt: float, tau: float) -> float:
+    r"""Standard deviation of the noise added to ``r`` in one Euler–Maruyama step.
+
+    For ``tau dr = (...) dt + sqrt(2 tau sigma^2) dW`` the increment over ``dt`` has
+    std ``sqrt(2 tau sigma^2) sqrt(dt) / tau = sqrt(2 alpha sigma^2)``, ``alpha = dt/tau``
+    (chapter 01, eq. ``p2-eq-em-noise``; the note's §2 discretised equation).
+    """
+    require_positive(sigma, "sigma", strict=False)
+    require_positive(dt, "dt")
+    require_positive(tau, "tau")
+    return math.sqrt(2.0 * (dt / tau) * sigma**2)
+
+
+class RateRNN(torch.nn.Module):
+    r"""``B`` rate networks held as one model (note 001 §2; chapter 01).
+
+    Parameters
+    ----------
+    W_rec : tensor (B, N, N)
+        Recurrent weights (trainable; the diagonal is zeroed and kept at zero).
+    W_in : tensor (B, N, I)
+    b : tensor (B, N)
+    W_out : tensor (B, O, N)
+    tau, dt : float
+        Time constant and step in ms (note: 100 and 10); ``alpha = dt / tau`` must be in (0, 1].
+    sigma : float
+        Noise strength (note: 0.01).
+    leak_angle : float
+        ``theta`` in [0, pi/4]: negative slope ``tan(theta)`` of the leaky ReLU (0 = ReLU).
+    noise : {"outside", "inside"}
+        Where the discretised noise enters (see the module docstring).
+    """
+
+    def __init__(self, W_rec, W_in, b, W_out, *, tau: float = 100.0, dt: float = 10.0, sigma: float = 0.01,
+                 leak_angle: float = 0.0, noise: str = "outside"):
+        super().__init__()
+        require_shape(W_rec, "W_rec", (None, None, None))
+        require_square(W_rec, "W_rec")
+        B, N, _ = W_rec.shape
+        require_shape(W_in, "W_in", (B, N, None))
+        require_shape(b, "b", (B, N))
+        require_shape(W_out, "W_out", (B, None, N))
+        require_positive(tau, "tau")
+        require_positive(dt, "dt")
+        if not dt <= tau:
+            raise ValueError(f"dt: alpha = dt/tau must be <= 1 for a stable Euler step, got dt={dt}, tau={tau}")
+        require_positive(sigma, "sigma", strict=False)
+        require_in_range(leak_angle, "leak_angle", 0.0, math.pi / 4 + 1e-12)
+        if noise not in NOISE_FORMS:
+            raise ValueError(f"noise: must be one of {NOISE_FORMS}, got {noise!r}")
+        mask = 1.0 - torch.eye(N, dtype=W_rec.dtype, device=W_rec.device)
+        self.register_buffer("offdiag", mask)
+        self.W_rec = torch.nn.Parameter(W_rec.detach().clone() * mask)
+        self.register_buffer("W_in", W_in.detach().clone().to(W_rec))
+        self.register_buffer("b", b.detach().clone().to(W_rec))
+        self.register_buffer("W_out", W_out.detach().clone().to(W_rec))
+        self.tau, self.dt, self.sigma = float(tau), float(dt), float(sigma)
+        self.leak_angle, self.noise = float(leak_angle), noise
+
+    # sizes ------------------------------------------------------------------
+    @property
+    def n_networks(self) -> int:
+        return self.W_rec.shape[0]
+
+    @property
+    def n_units(self) -> int:
+        return self.W_rec.shape[1]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.W_in.shape[2]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.W_out.shape[1]
+
+    @property
+    def alpha(self) -> float:
+        return self.dt / self.tau
+
+    def _kw(self) -> dict:
+        return dict(tau=self.tau, dt=self.dt, sigma=self.sigma, leak_angle=self.leak_angle, noise=self.noise)
+
+    # derived models ---------------------------------------------------------
+    def select(self, idx) -> "RateRNN":
+        """A new model holding the networks ``idx`` (list of ints or slice)."""
+        idx = list(range(self.n_networks))[idx] if isinstance(idx, slice) else list(idx)
+        return RateRNN(self.W_rec.detach()[idx], self.W_in[idx], self.b[idx], self.W_out[idx], **self._kw())
+
+    def with_weights(self, W_rec) -> "RateRNN":
+        """The same networks with other recurrent weights (e.g. the initial ones)."""
+        require_shape(W_rec, "W_rec", tuple(self.W_rec.shape))
+        return RateRNN(W_rec.to(self.W_rec), self.W_in, self.b, self.W_out, **self._kw())
+
+    def with_leak_angle(self, theta: float) -> "RateRNN":
+        """The same networks with a leaky ReLU of angle ``theta`` (note §5.1)."""
+        kw = self._kw()
+        kw["leak_angle"] = theta
+        return RateRNN(self.W_rec.detach(), self.W_in, self.b, self.W_out, **kw)
+
+    def to_dtype(self, dtype) -> "RateRNN":
+        return RateRNN(self.W_rec.detach().to(dtype), self.W_in.to(dtype), self.b.to(dtype),
+                       self.W_out.to(dtype), **self._kw())
+
+    # dynamics ---------------------------------------------------------------
+    def activation(self, x):
+        """``f``: ReLU (``leak_angle = 0``) or leaky ReLU with slope ``tan(leak_angle)``."""
+        if self.leak_angle == 0.0:
+            return torch.relu(x)
+        return torch.where(x > 0, x, math.tan(self.leak_angle) * x)
+
+    def preactivation(self, r, u):
+        r"""``m = W_rec r + W_in u + b`` for ``r`` (B, M, N), ``u`` (B, M, I): shape (B, M, N)."""
+        W = self.W_rec * self.offdiag
+        return r @ W.transpose(-1, -2) + u @ self.W_in.transpose(-1, -2) + self.b[:, None, :]
+
+    def drift(self, r, u):
+        r"""Noise-free vector field ``F(r) = (-r + f(W_rec r + W_in u + b)) / tau`` (note §6.1).
+
+        ``r`` (B, M, N) and ``u`` (B, M, I) (or (B, 1, I), broadcast); returns (B, M, N) in 1/ms.
+        """
+        require_shape(r, "r", (self.n_networks, None, self.n_units))
+        require_shape(u, "u", (self.n_networks, None, self.n_inputs))
+        return (-r + self.activation(self.preactivation(r, u))) / self.tau
+
+    def step(self, r, u, eps):
+        r"""One discretised step (chapter 01, eq. ``p2-eq-discrete``): shapes (B, K, N), (B, K, I), (B, K, N)."""
+        a = self.alpha
+        m = self.preactivation(r, u)
+        if self.noise == "inside":
+            return (1 - a) * r + a * self.activation(m + math.sqrt(2 * self.sigma**2 / a) * eps)
+        return (1 - a) * r + a * self.activation(m) + math.sqrt(2 * a * self.sigma**2) * eps
+
+    def forward(self, inputs, noise=None, generator=None, r0=None):
+        r"""Simulate trials.
+
+        Parameters
+        ----------
+        inputs : tensor (B, K, T, I)
+        noise : tensor (B, K, T, N), optional
+            Standard normal draws ``eps_t``; drawn here (with ``generator``) if omitted.
+        r0 : tensor (B, K, N), optional
+            Initial rates (default zero).
+
+        Returns
+        -------
+        rates : (B, K, T, N), outputs : (B, K, T, O)
+            ``rates[:, :, t]`` is ``r_{t+1}`` (the state after input ``u_t``).
+        """
+        require_shape(inputs, "inputs", (self.n_networks, None, None, self.n_inputs))
+        B, K, T, _ = inputs.shape
+        inputs = inputs.to(self.W_rec)
+        if noise is None:
+            noise = torch.randn(B, K, T, self.n_units, generator=generator, dtype=inputs.dtype,
+                                device="cpu" if generator is not None and generator.device.type == "cpu" else inputs.device)
+            noise = noise.to(inputs.device)
+        require_shape(noise, "noise", (B, K, T, self.n_units))
+        noise = noise.to(inputs)
+        r = torch.zeros(B, K, self.n_units, dtype=inputs.dtype, device=inputs.device) if r0 is None else r0.to(inputs)
+        require_shape(r, "r0", (B, K, self.n_units))
+        rates = []
+        for t in range(T):
+            r = self.step(r, inputs[:, :, t], noise[:, :, t])
+            rates.append(r)
+        rates = torch.stack(rates, dim=2)
+        outputs = rates @ self.W_out.transpose(-1, -2)[:, None]
+        return rates, outputs
+
+    @torch.no_grad()
+    def keep_zero_diagonal(self) -> None:
+        """Re-impose the zero diagonal (called after every optimiser step)."""
+        self.W_rec.mul_(self.offdiag)
+
+
+def initialise_ensemble(n_networks: int, n_units: int, n_inputs: int, n_outputs: int, input_std: float, *,
+                        reading: str = "std", generator: Optional[torch.Generator] = None, device=None,
+                        dtype=torch.float32, **model_kw) -> RateRNN:
+    r"""Draw ``n_networks`` networks with the note's initialisation (§2; chapter 01).
+
+    ``W_rec`` and ``W_out`` have i.i.d. Gaussian entries of std ``1/sqrt(N)``
+    (``reading="std"``) or of *variance* ``1/sqrt(N)`` (``reading="variance"``, the
+    literal wording), ``W_rec`` with zero diagonal; ``W_in`` and ``b`` have std
+    ``input_std`` (note: ``1/sqrt(3)`` perception, ``1/2`` decision).
+    """
+    for name, v in (("n_networks", n_networks), ("n_units", n_units), ("n_inputs", n_inputs), ("n_outputs", n_outputs)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}: must be a positive integer, got {v!r}")
+    require_positive(input_std, "input_std")
+    if reading not in ("std", "variance"):
+        raise ValueError(f"reading: must be 'std' (std 1/sqrt(N)) or 'variance' (variance 1/sqrt(N)), got {reading!r}")
+    device = get_device() if device is None else torch.device(device)
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    std = n_units**-0.5 if reading == "std" else n_units**-0.25
+    B, N = n_networks, n_units
+
+    def draw(*shape, s):
+        return (s * torch.randn(*shape, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
+
+    W_rec = draw(B, N, N, s=std) * (1 - torch.eye(N, dtype=dtype, device=device))
+    W_out = draw(B, n_outputs, N, s=std)
+    W_in = draw(B, N, n_inputs, s=input_std)
+    b = draw(B, N, s=input_std)
+    return RateRNN(W_rec, W_in, b, W_out, **model_kw)
+
+
+# --------------------------------------------------------------------------- #
+# Tasks
+# --------------------------------------------------------------------------- #
+@dataclass
+class TrialBatch:
+    """Trials for ``B`` networks: inputs (B, K, T, I), targets (B, K, T, O), conditions (B, K, C)."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    conditions: torch.Tensor
+
+
+def _check_sizes(n_networks, n_trials):
+    for name, v in (("n_networks", n_networks), ("n_trials", n_trials)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}: must be a positive integer, got {v!r}")
+
+
+@dataclass(frozen=True)
+class PerceptionTask:
+    r"""Perception task (note §3): a noisy constant input of 0.8 asks for output 0.5, 0.5 for 0.8.
+
+    ``inputs = level + input_noise * N(0, 1)`` at every step; the target is constant over the trial.
+    Conditions: (level,).  ``input_std`` is the note's std of W_in and b, ``1/sqrt(3)``.
+    """
+
+    n_steps: int = 100
+    input_noise: float = 0.05
+    levels: tuple = (0.8, 0.5)
+    answers: tuple = (0.5, 0.8)
+    input_std: float = 3**-0.5
+    name: str = "perception"
+    n_inputs: int = 1
+    n_outputs: int = 1
+
+    def __post_init__(self):
+        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+            raise ValueError(f"n_steps: must be a positive integer, got {self.n_steps!r}")
+        require_positive(self.input_noise, "input_noise", strict=False)
+        if len(self.levels) != len(self.answers):
+            raise ValueError("answers: needs one answer per input level")
+
+    def config(self) -> dict:
+        return asdict(self)
+
+    def target_of(self, conditions):
+        """Target for conditions (..., 1): the answer paired with the nearest level."""
+        lv = torch.tensor(self.levels, dtype=conditions.dtype, device=conditions.device)
+        ans = torch.tensor(self.answers, dtype=conditions.dtype, device=conditions.device)
+        k = torch.argmin((conditions[..., :1] - lv).abs(), dim=-1)
+        return ans[k][..., None]
+
+    def _make(self, cond, noise_draw):
+        B, K = cond.shape[:2]
+        u = cond[:, :, None, :].expand(B, K, self.n_steps, 1) + self.input_noise * noise_draw
+        z = self.target_of(cond)[:, :, None, :].expand(B, K, self.n_steps, 1)
+        return TrialBatch(u, z.clone(), cond)
+
+    def sample(self, n_networks: int, n_trials: int, generator=None, device=None, dtype=torch.float32) -> TrialBatch:
+        """Random trials, the level drawn uniformly from ``levels``: inputs (B, K, T, 1)."""
+        _check_sizes(n_networks, n_trials)
+        device = get_device() if device is None else torch.device(device)
+        lv = torch.tensor(self.levels, dtype=dtype)
+        k = torch.randint(len(self.levels), (n_networks, n_trials), generator=generator)
+        cond = lv[k][..., None]
+        eps = torch.randn(n_networks, n_trials, self.n_steps, 1, generator=generator, dtype=dtype)
+        tb = self._make(cond, eps)
+        return TrialBatch(tb.inputs.to(device), tb.targets.to(device), tb.conditions.to(device))
+
+    def condition_grid(self, n_networks: int, n_per_level: int = 1, device=None, dtype=torch.float32) -> TrialBatch:
+        """Noise-free trials, each level repeated ``n_per_level`` times."""
+        _check_sizes(n_networks, n_per_level)
+        device = get_device() if device is None else torch.device(device)
+        cond = torch.tensor(self.levels, dtype=dtype).repeat_interleave(n_per_level)[None, :, None]
+        cond = cond.expand(n_networks, -1, 1).clone()
+        tb = self._make(cond, torch.zeros(*cond.shape[:2], self.n_steps, 1, dtype=dtype))
+        return TrialBatch(tb.inputs.to(device), tb.targets.to(device), tb.conditions.to(device))
+
+
+@dataclass(frozen=True)
+class DecisionTask:
+    r"""Decision task (note §3): two noisy constant inputs; say which is larger.
+
+    ``u1, u2`` uniform in ``[low, high]``; target ``1`` when ``u2 > u1`` and ``0`` otherwise, so
+    that the output goes from high to low as ``u1 - u2`` goes from negative to positive (note Fig. 1,
+    left).  Conditions: (u1, u2).  ``input_std`` is the note's std of W_in and b, ``1/2``.
+    """
+
+    n_steps: int = 100
+    input_noise: float = 0.05
+    low: float = 0.2
+    high: float = 0.8
+    input_std: float = 0.5
+    name: str = "decision"
+    n_inputs: int = 2
+    n_outputs: int = 1
+
+    def __post_init__(self):
+        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+            raise ValueError(f"n_steps: must be a positive integer, got {self.n_steps!r}")
+        require_positive(self.input_noise, "input_noise", strict=False)
+        if not self.low < self.high:
+            raise ValueError(f"high: must exceed low, got low={self.low}, high={self.high}")
+
+    def config(self) -> dict:
+        return asdict(self)
+
+    def target_of(self, conditions):
+        """1 where ``u2 > u1``, else 0; conditions (..., 2) -> (..., 1)."""
+        return (conditions[..., 1:2] > conditions[..., 0:1]).to(conditions.dtype)
+
+    def _make(self, cond, noise_draw):
+        B, K = cond.shape[:2]
+        u = cond[:, :, None, :].expand(B, K, self.n_steps, 2) + self.input_noise * noise_draw
+        z = self.target_of(cond)[:, :, None, :].expand(B, K, self.n_steps, 1)
+        return TrialBatch(u, z.clone(), cond)
+
+    def sample(self, n_networks: int, n_trials: int, generator=None, device=None, dtype=torch.float32) -> TrialBatch:
+        """Random trials: inputs (B, K, T, 2)."""
+        _check_sizes(n_networks, n_trials)
+        device = get_device() if device is None else torch.device(device)
+        cond = self.low + (self.high - self.low) * torch.rand(n_networks, n_trials, 2, generator=generator, dtype=dtype)
+        eps = torch.randn(n_networks, n_trials, self.n_steps, 2, generator=generator, dtype=dtype)
+        tb = self._make(cond, eps)
+        return TrialBatch(tb.inputs.to(device), tb.targets.to(device), tb.conditions.to(device))
+
+    def condition_grid(self, n_networks: int, n_per_axis: int = 5, device=None, dtype=torch.float32) -> TrialBatch:
+        """Noise-free trials on an ``n_per_axis x n_per_axis`` grid of (u1, u2)."""
+        _check_sizes(n_networks, n_per_axis)
+        device = get_device() if device is None else torch.device(device)
+        v = torch.linspace(self.low, self.high, n_per_axis, dtype=dtype)
+        cond = torch.cartesian_prod(v, v)[None].expand(n_networks, -1, 2).clone()
+        tb = self._make(cond, torch.zeros(*cond.shape[:2], self.n_steps, 2, dtype=dtype))
+        return TrialBatch(tb.inputs.to(device), tb.targets.to(device), tb.conditions.to(device))
+
+
+TASKS = {"perception": PerceptionTask, "decision": DecisionTask}
+
+
+def _as_task(task):
+    if isinstance(task, str):
+        if task not in TASKS:
+            raise ValueError(f"task: must be one of {sorted(TASKS)} or a task object, got {task!r}")
+        return TASKS[task]()
+    if not isinstance(task, (PerceptionTask, DecisionTask)):
+        raise ValueError(f"task: must be a PerceptionTask, a DecisionTask or a name, got {type(task).__name__}")
+    return task
+
+
+# --------------------------------------------------------------------------- #
+# Training
+# --------------------------------------------------------------------------- #
+@dataclass
+class TrainedEnsemble:
+    """Result of :func:`train_ensemble` (CPU tensors).
+
+    Attributes: ``W_rec_init``, ``W_rec_trained`` (B, N, N); ``W_in`` (B, N, I); ``b`` (B, N);
+    ``W_out`` (B, O, N); ``loss_history`` (n_iters, B) — each network's loss per iteration;
+    ``config`` — the arguments that produced it.
+    """
+
+    W_rec_init: torch.Tensor
+    W_rec_trained: torch.Tensor
+    W_in: torch.Tensor
+    b: torch.Tensor
+    W_out: torch.Tensor
+    loss_history: torch.Tensor
+    config: dict = field(default_factory=dict)
+
+    @property
+    def task(self):
+        cfg = dict(self.config["task"])
+        return TASKS[cfg["name"]](**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
+
+    def model(self, which: str = "trained", device=None, dtype=torch.float64) -> RateRNN:
+        """The ensemble as a :class:`RateRNN` (float64, frozen weights) with the ``"initial"`` or ``"trained"`` ``W_rec``."""
+        if which not in ("initial", "trained"):
+            raise ValueError(f"which: must be 'initial' or 'trained', got {which!r}")
+        device = get_device() if device is None else torch.device(device)
+        W = self.W_rec_init if which == "initial" else self.W_rec_trained
+        c = self.config
+        m = RateRNN(W.to(device, dtype), self.W_in.to(device, dtype), self.b.to(device, dtype),
+                    self.W_out.to(device, dtype), tau=c["tau"], dt=c["dt"], sigma=c["sigma"])
+        m.W_rec.requires_grad_(False)  # for analysis; gradients w.r.t. states still work
+        return m
+
+    @property
+    def delta(self) -> torch.Tensor:
+        """``W_rec_trained - W_rec_init`` (B, N, N), float64."""
+        return self.W_rec_trained.double() - self.W_rec_init.double()
+
+
+def l2_loss_over_time(outputs, targets):
+    """Each network's mean squared error over trials, time and outputs: (B, K, T, O) -> (B,)."""
+    require_shape(targets, "targets", tuple(outputs.shape))
+    return ((outputs - targets) ** 2).mean(dim=(1, 2, 3))
+
+
+def fit(model: RateRNN, batches, n_iters: int, lr: float = 1e-3, desc: str = "training") -> torch.Tensor:
+    r"""Train ``model`` in place with Adam on the summed per-network L2 loss.
+
+    ``batches(it)`` returns ``(TrialBatch, noise (B, K, T, N))`` for iteration ``it``.
+    Summing the per-network losses decouples the networks (each ``W_rec[b]`` gets only its
+    own gradient, and Adam acts elementwise), so one batched run equals ``B`` separate runs.
+    Returns the loss history (n_iters, B).
+    """
+    if not isinstance(n_iters, (int, np.integer)) or n_iters < 0:
+        raise ValueError(f"n_iters: must be a non-negative integer, got {n_iters!r}")
+    require_positive(lr, "lr")
+    opt = torch.optim.Adam([model.W_rec], lr=lr)
+    hist = torch.empty(n_iters, model.n_networks)
+    for it in progress(range(n_iters), desc=desc):
+        tb, eps = batches(it)
+        _, z = model(tb.inputs, noise=eps)
+        per_net = l2_loss_over_time(z, tb.targets)
+        opt.zero_grad(set_to_none=True)
+        per_net.sum().backward()
+        model.W_rec.grad.mul_(model.offdiag)
+        opt.step()
+        model.keep_zero_diagonal()
+        hist[it] = per_net.detach().cpu()
+    return hist
+
+
+def _batch_source(task, n_networks, n_trials, n_units, seed, device, dtype):
+    def batches(it):
+        g = torch.Generator().manual_seed(int(seed) * 1_000_003 + 7919 * (it + 1))
+        tb = task.sample(n_networks, n_trials, generator=g, device=device, dtype=dtype)
+        eps = torch.randn(n_networks, n_trials, task.n_steps, n_units, generator=g, dtype=dtype).to(device)
+        return tb, eps
+
+    return batches
+
+
+def _config(task, n_networks, n_units, n_iters, n_trials, lr, tau, dt, sigma, reading, seed, dtype) -> dict:
+    return dict(task=task.config(), n_networks=int(n_networks), n_units=int(n_units), n_iters=int(n_iters),
+                n_trials=int(n_trials), lr=float(lr), tau=float(tau), dt=float(dt), sigma=float(sigma),
+                reading=reading, seed=int(seed), dtype=str(dtype), version=CACHE_VERSION)
+
+
+def train_ensemble(task, n_networks: int = 10, n_units: int = 128, n_iters: int = 1000, n_trials: int = 32, *,
+                   lr: float = 1e-3, tau: float = 100.0, dt: float = 10.0, sigma: float = 0.01,
+                   reading: str = "std", seed: int = 0, device=None, dtype=torch.float32) -> TrainedEnsemble:
+    r"""Train ``n_networks`` rate networks on ``task`` as ONE batched model (note §2; chapter 02).
+
+    Only ``W_rec`` is trained (Adam, learning rate ``lr``; its diagonal stays zero), on the L2
+    loss over time.  Each iteration draws ``n_trials`` fresh trials per network.
+
+    Parameters
+    ----------
+    task : PerceptionTask, DecisionTask or ``"perception"``/``"decision"``
+    n_networks, n_units : int
+        Ensemble size ``B`` and network size ``N`` (note: 10 networks; N = 128 perception, 256 decision).
+    n_iters, n_trials : int
+        Optimiser steps and trials per network per step.
+    lr, tau, dt, sigma : float
+        Adam learning rate (1e-3), time constant and step (ms), noise strength (0.01).
+    reading : {"std", "variance"}
+        Initialisation reading (see :func:`initialise_ensemble`).
+    seed : int
+        Seeds the initial weights (``seed``) and the trial stream.
+    device : torch device, optional
+        Default :func:`rnnmath.get_device`.
+
+    Returns
+    -------
+    TrainedEnsemble
+    """
+    task = _as_task(task)
+    device = get_device() if device is None else torch.device(device)
+    _check_sizes(n_networks, n_trials)
+    g = torch.Generator().manual_seed(int(seed))
+    model = initialise_ensemble(n_networks, n_units, task.n_inputs, task.n_outputs, task.input_std, reading=reading,
+                                generator=g, device=device, dtype=dtype, tau=tau, dt=dt, sigma=sigma)
+    W0 = model.W_rec.detach().cpu().clone()
+    hist = fit(model, _batch_source(task, n_networks, n_trials, n_units, seed, device, dtype), n_iters, lr,
+               desc=f"training {n_networks} {task.name} networks")
+    cfg = _config(task, n_networks, n_units, n_iters, n_trials, lr, tau, dt, sigma, reading, seed, dtype)
+    return TrainedEnsemble(W0, model.W_rec.detach().cpu().clone(), model.W_in.cpu(), model.b.cpu(),
+                           model.W_out.cpu(), hist, cfg)
+
+
+def cache_dir() -> Path:
+    """``$RNNMATH_CACHE`` or ``<repo>/_build/rnnmath-cache`` (created if missing)."""
+    d = os.environ.get("RNNMATH_CACHE", "").strip()
+    path = Path(d) if d else Path(__file__).resolve().parents[1] / "_build" / "rnnmath-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _cache_key(cfg: dict) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def load_or_train(task, n_networks: int = 10, n_units: int = 128, n_iters: int = 1000, n_trials: int = 32, *,
+                  lr: float = 1e-3, tau: float = 100.0, dt: float = 10.0, sigma: float = 0.01,
+                  reading: str = "std", seed: int = 0, device=None, dtype=torch.float32,
+                  verbose: bool = True) -> TrainedEnsemble:
+    """:func:`train_ensemble` with an on-disk cache keyed by a hash of the configuration.
+
+    The file is ``<cache_dir()>/<task>-<hash>.pt``; it is written to a temporary file in the
+    same directory and renamed, so two notebooks training the same ensemble at once never
+    read a half-written file.
+    """
+    task = _as_task(task)
+    cfg = _config(task, n_networks, n_units, n_iters, n_trials, lr, tau, dt, sigma, reading, seed, dtype)
+    path = cache_dir() / f"{task.name}-{_cache_key(cfg)}.pt"
+    if path.exists():
+        try:
+            d = torch.load(path, map_location="cpu", weights_only=False)
+            if d.get("config") == cfg:
+                if verbose:
+                    print(f"loaded trained {task.name} ensemble from cache {path.name}")
+                return TrainedEnsemble(**d)
+        except Exception:  # a corrupt or foreign file: retrain and overwrite
+            pass
+    ens = train_ensemble(task, n_networks, n_units, n_iters, n_trials, lr=lr, tau=tau, dt=dt, sigma=sigma,
+                         reading=reading, seed=seed, device=device, dtype=dtype)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(asdict(ens), tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if verbose:
+        print(f"trained {n_networks} {task.name} networks and cached them as {path.name}")
+    return ens
+
+
+# --------------------------------------------------------------------------- #
+# Analysis of weight changes (chapter 03)
+# --------------------------------------------------------------------------- #
+def _batch_square(W, name):
+    require_shape(W, name, (None, None, None))
+    require_square(W, name)
+    return torch.as_tensor(W).double()
+
+
+def mean_weight(W, offdiag_only: bool = True):
+    """Mean recurrent weight of each network (B, N, N) -> (B,); the zero diagonal excluded (note Fig. 4)."""
+    W = _batch_square(W, "W")
+    N = W.shape[-1]
+    if offdiag_only:
+        return W.sum(dim=(-1, -2)) / (N * (N - 1)) if N > 1 else W.sum(dim=(-1, -2))
+    return W.mean(dim=(-1, -2))
+
+
+def singular_value_energy(W, k: int):
+    r"""Fraction of ``||W||_F^2`` in the top ``k`` singular values, per matrix: (B, N, M) -> (B,)."""
+    require_shape(W, "W", (None, None, None))
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(W.shape[-2:]):
+        raise ValueError(f"k: must be an integer in [1, {min(W.shape[-2:])}], got {k!r}")
+    s2 = torch.linalg.svdvals(torch.as_tensor(W).double()) ** 2
+    return s2[..., :k].sum(-1) / s2.sum(-1)
+
+
+def effective_rank(W):
+    r"""Participation ratio of the squared singular values, ``(sum s^2)^2 / sum s^4``: (B, N, M) -> (B,).
+
+    It equals ``r`` for a matrix with ``r`` equal nonzero singular values and ``min(N, M)`` at most.
+    """
+    require_shape(W, "W", (None, None, None))
+    s2 = torch.linalg.svdvals(torch.as_tensor(W).double()) ** 2
+    return s2.sum(-1) ** 2 / (s2**2).sum(-1)
+
+
+def abs_eigenvector_centrality(W, n_iter: int = 2000, tol: float = 1e-13):
+    r"""Out-going eigenvector centrality of ``|W|`` for a signed, directed weight matrix.
+
+    ``W[i, j]`` is the weight from unit ``j`` to unit ``i``.  The centrality ``c`` solves
+    ``|W|^T c = rho c`` with ``rho`` the Perron root of the non-negative matrix ``|W|``:
+    unit ``j`` is central when it projects strongly onto central units.  Perron–Frobenius
+    makes ``c`` unique and positive when ``|W|`` is irreducible (every off-diagonal weight
+    nonzero suffices); signs are dropped because a signed matrix has no such guarantee.
+    Normalised to sum 1.  Power iteration, batched: (B, N, N) -> centrality (B, N), rho (B,).
+    """
+    A = _batch_square(W, "W").abs().transpose(-1, -2)
+    N = A.shape[-1]
+    c = torch.full(A.shape[:-1], 1.0 / N, dtype=A.dtype, device=A.device)
+    # power iteration on (A + I) (same eigenvector, primitive even if A is merely irreducible)
+    for _ in range(n_iter):
+        new = (A @ c[..., None])[..., 0] + c
+        new = new / new.sum(-1, keepdim=True)
+        done = bool((new - c).abs().max() < tol)
+        c = new
+        if done:
+            break
+    rho = ((A @ c[..., None])[..., 0]).sum(-1) / c.sum(-1)
+    return c, rho
+
+
+def henrici_departure(W):
+    r"""Henrici departure from normality ``sqrt(||W||_F^2 - sum_i |lambda_i|^2)``: (B, N, N) -> (B,).
+
+    Equals ``||T - diag(T)||_F`` for any Schur form ``W = U T U^*`` (chapter 03).
+    """
+    W = _batch_square(W, "W")
+    lam = torch.linalg.eigvals(W)
+    d2 = (W**2).sum(dim=(-1, -2)) - (lam.abs() ** 2).sum(-1)
+    return torch.sqrt(torch.clamp(d2, min=0.0))
+
+
+def schur_departure(W, norm: str = "fro"):
+    r"""Norm of the strictly upper-triangular part of the complex Schur form of each matrix.
+
+    ``norm="fro"`` (invariant: equals :func:`henrici_departure`) or ``2`` (spectral norm,
+    which depends on the order of the eigenvalues on the diagonal; scipy's order).  (B, N, N) -> (B,) numpy.
+    """
+    import scipy.linalg
+
+    W = _batch_square(W, "W").cpu().numpy()
+    if norm not in ("fro", 2):
+        raise ValueError(f"norm: must be 'fro' or 2, got {norm!r}")
+    out = []
+    for Wb in W:  # scipy's Schur is not batched
+        T, _ = scipy.linalg.schur(Wb, output="complex")
+        out.append(np.linalg.norm(np.triu(T, 1), ord=norm))
+    return np.array(out)
+
+
+def paired_comparison(before, after, name: str = "quantity") -> dict:
+    """Paired statistics across networks: mean change, Cohen's d_z, paired t-test and Wilcoxon p-values."""
+    from scipy import stats
+
+    a = np.asarray(before, dtype=float).ravel()
+    c = np.asarray(after, dtype=float).ravel()
+    if a.shape != c.shape:
+        raise ValueError(f"after: must have the same shape as before, got {c.shape} vs {a.shape}")
+    if a.size < 3:
+        raise ValueError(f"before: need at least 3 paired samples, got {a.size}")
+    d = c - a
+    sd = d.std(ddof=1)
+    dz = float(d.mean() / sd) if sd > 0 else float(np.sign(d.mean()) * np.inf)
+    t_p = float(stats.ttest_rel(c, a).pvalue) if sd > 0 else 0.0
+    w_p = float(stats.wilcoxon(c, a).pvalue) if np.any(d != 0) else 1.0
+    return dict(quantity=name, n=int(a.size), mean_before=float(a.mean()), mean_after=float(c.mean()),
+                mean_change=float(d.mean()), cohen_dz=dz, t_test_p=t_p, wilcoxon_p=w_p)
