@@ -1,0 +1,645 @@
+"""Continuous-time gated RNNs (Part IV, note 003: Krishnamurthy, Can & Schwab).
+
+The network has three populations of ``N`` units, stacked into one state
+``x = (h, z, r)`` of length ``3N`` (book Part IV, chapter 1; note 003, "Equations of
+motion")::
+
+    dh/dt = sigma(z) * (-h + g_h J^h (phi(h) * sigma(r)))
+    dz/dt = -z + alpha_z J^z phi(h)
+    dr/dt = -r + alpha_r J^r phi(h)
+
+with ``phi = tanh``, ``sigma`` the logistic function and ``J^{h,z,r}_{ij} ~ N(0, 1/N)``.
+
+Everything is batched: an ensemble (or a sweep over hyperparameters) is a leading
+batch dimension ``B``; states have shape ``(B, 3N)``, couplings ``(B, N, N)`` and the
+hyperparameters ``(B,)``.  One code path serves the CPU and the GPU.
+
+Contents
+--------
+:class:`GatedNetwork`, :func:`random_gated_network`   parameters (batched)
+:func:`gated_vector_field`, :func:`gated_jacobian`, :func:`gated_tangent`
+:func:`integrate`                                    fixed-step RK4 for any batched field
+:func:`mft_gaussian_moments`, :func:`mft_residual`, :func:`mft_fixed_point_solutions`
+                                                     fixed-point mean-field theory (chapter 2)
+:func:`zero_fixed_point_jacobian`                    linearisation at x = 0 (chapter 2)
+:func:`find_fixed_points`                            damped Newton on the h-equation (chapter 2)
+:func:`adjoint_gradient`, :func:`autograd_gradient`  gradients of a time-integrated loss (chapter 5)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from .device import get_device
+from .validation import require_finite, require_ndim, require_positive, require_shape
+
+__all__ = [
+    "GatedNetwork",
+    "random_gated_network",
+    "split_state",
+    "gated_vector_field",
+    "gated_jacobian",
+    "gated_tangent",
+    "rk4_step",
+    "integrate",
+    "gauss_hermite",
+    "mft_gaussian_moments",
+    "mft_residual",
+    "mft_fixed_point_solutions",
+    "zero_fixed_point_jacobian",
+    "fixed_point_residual",
+    "find_fixed_points",
+    "adjoint_gradient",
+    "autograd_gradient",
+    "quadratic_state_loss",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Parameters
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class GatedNetwork:
+    """A batch of ``B`` gated networks of ``N`` units each.
+
+    Attributes
+    ----------
+    J_h, J_z, J_r : torch.Tensor, shape ``(B, N, N)``
+        Couplings of the activation, update gate and reset gate.
+    g_h, alpha_z, alpha_r : torch.Tensor, shape ``(B,)``
+        Gain of the activation and of the two gates.
+    """
+
+    J_h: "torch.Tensor"
+    J_z: "torch.Tensor"
+    J_r: "torch.Tensor"
+    g_h: "torch.Tensor"
+    alpha_z: "torch.Tensor"
+    alpha_r: "torch.Tensor"
+
+    def __post_init__(self):
+        require_ndim(self.J_h, "J_h", 3)
+        B, N, N2 = self.J_h.shape
+        if N != N2:
+            raise ValueError(f"J_h: must have shape (B, N, N), got {tuple(self.J_h.shape)}")
+        require_shape(self.J_z, "J_z", (B, N, N))
+        require_shape(self.J_r, "J_r", (B, N, N))
+        for name in ("g_h", "alpha_z", "alpha_r"):
+            require_shape(getattr(self, name), name, (B,))
+            require_finite(getattr(self, name), name)
+
+    @property
+    def n(self) -> int:
+        """Number of units ``N`` per population."""
+        return int(self.J_h.shape[-1])
+
+    @property
+    def batch(self) -> int:
+        """Batch size ``B``."""
+        return int(self.J_h.shape[0])
+
+    def with_gains(self, g_h=None, alpha_z=None, alpha_r=None) -> "GatedNetwork":
+        """Same couplings, new gains (each a scalar or a ``(B,)`` tensor)."""
+        import torch
+
+        def fix(v, old):
+            if v is None:
+                return old
+            return torch.as_tensor(v, dtype=old.dtype, device=old.device).expand(old.shape).clone()
+
+        return replace(self, g_h=fix(g_h, self.g_h), alpha_z=fix(alpha_z, self.alpha_z), alpha_r=fix(alpha_r, self.alpha_r))
+
+
+def random_gated_network(n: int, g_h, alpha_z, alpha_r, *, batch: int | None = None, seed: int | None = 0,
+                         device=None, dtype=None) -> GatedNetwork:
+    """Draw ``J^{h,z,r}_{ij} ~ N(0, 1/N)`` for a batch of networks.
+
+    Parameters
+    ----------
+    n : int
+        Units per population ``N``.
+    g_h, alpha_z, alpha_r : float or array of shape ``(B,)``
+        Gains; scalars are broadcast to the batch.
+    batch : int, optional
+        ``B``; inferred from the gains when they are arrays, else 1.
+    seed : int or None
+        Seed of a private torch generator (reproducible ensembles).
+    device, dtype
+        Default ``rnnmath.get_device()`` and ``torch.float64``.
+    """
+    import torch
+
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: must be a positive integer, got {n!r}")
+    device = get_device() if device is None else torch.device(device)
+    dtype = torch.float64 if dtype is None else dtype
+    gains = [torch.as_tensor(v, dtype=dtype).reshape(-1) for v in (g_h, alpha_z, alpha_r)]
+    sizes = {int(v.numel()) for v in gains if v.numel() != 1}
+    if len(sizes) > 1:
+        raise ValueError(f"g_h/alpha_z/alpha_r: batched gains must have one common length, got {sorted(sizes)}")
+    B = batch if batch is not None else (sizes.pop() if sizes else 1)
+    if sizes and B not in sizes:
+        raise ValueError(f"batch: {B} does not match the length of the gains {sorted(sizes)}")
+    if B < 1:
+        raise ValueError(f"batch: must be >= 1, got {B}")
+    gains = [v.expand(B).clone().to(device) for v in gains]
+    gen = torch.Generator(device="cpu")
+    if seed is not None:
+        gen.manual_seed(int(seed))
+    else:
+        gen.seed()
+    Js = [(torch.randn(B, n, n, generator=gen, dtype=dtype) / math.sqrt(n)).to(device) for _ in range(3)]
+    return GatedNetwork(Js[0], Js[1], Js[2], *gains)
+
+
+# --------------------------------------------------------------------------- #
+# Vector field and Jacobian (chapter 1)
+# --------------------------------------------------------------------------- #
+def split_state(x, n: int):
+    """Return views ``(h, z, r)`` of a state ``(..., 3N)``."""
+    if x.shape[-1] != 3 * n:
+        raise ValueError(f"x: last dimension must be 3N = {3 * n}, got shape {tuple(x.shape)}")
+    return x[..., :n], x[..., n:2 * n], x[..., 2 * n:]
+
+
+def _mv(J, v):
+    """Batched matrix-vector product ``(B,N,N) @ (B,N) -> (B,N)``."""
+    return (J @ v.unsqueeze(-1)).squeeze(-1)
+
+
+def _check_state(x, net: GatedNetwork):
+    require_shape(x, "x", (net.batch, 3 * net.n))
+
+
+def gated_vector_field(x, net: GatedNetwork):
+    """Right-hand side of the equations of motion (note 003, "Equations of motion").
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape ``(B, 3N)``
+        Stacked state ``(h, z, r)``.
+    net : GatedNetwork
+
+    Returns
+    -------
+    torch.Tensor, shape ``(B, 3N)``
+        ``(dh/dt, dz/dt, dr/dt)``.
+    """
+    import torch
+
+    _check_state(x, net)
+    h, z, r = split_state(x, net.n)
+    ph = torch.tanh(h)
+    rec = _mv(net.J_h, ph * torch.sigmoid(r))
+    dh = torch.sigmoid(z) * (-h + net.g_h[:, None] * rec)
+    dz = -z + net.alpha_z[:, None] * _mv(net.J_z, ph)
+    dr = -r + net.alpha_r[:, None] * _mv(net.J_r, ph)
+    return torch.cat([dh, dz, dr], dim=-1)
+
+
+def gated_jacobian(x, net: GatedNetwork):
+    """The instantaneous Jacobian ``D(t) = dF/dx`` (book Part IV, chapter 1, eq. p4-eq-jacobian).
+
+    Block form, with ``s_z = sigma(z)``, ``s_r = sigma(r)``, ``u = phi(h) * s_r``::
+
+        D_hh = diag(s_z) (-I + g_h J^h diag(phi'(h) s_r))
+        D_hz = diag(sigma'(z) * (-h + g_h J^h u))
+        D_hr = g_h diag(s_z) J^h diag(phi(h) sigma'(r))
+        D_zh = alpha_z J^z diag(phi'(h)),   D_zz = -I,  D_zr = 0
+        D_rh = alpha_r J^r diag(phi'(h)),   D_rz = 0,   D_rr = -I
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape ``(B, 3N)``
+    net : GatedNetwork
+
+    Returns
+    -------
+    torch.Tensor, shape ``(B, 3N, 3N)``
+    """
+    import torch
+
+    _check_state(x, net)
+    B, N = net.batch, net.n
+    h, z, r = split_state(x, N)
+    ph, dph = torch.tanh(h), 1 - torch.tanh(h) ** 2
+    sz, sr = torch.sigmoid(z), torch.sigmoid(r)
+    dsz, dsr = sz * (1 - sz), sr * (1 - sr)
+    g = net.g_h[:, None, None]
+    eye = torch.eye(N, dtype=x.dtype, device=x.device).expand(B, N, N)
+    zero = torch.zeros(B, N, N, dtype=x.dtype, device=x.device)
+    pre = -h + net.g_h[:, None] * _mv(net.J_h, ph * sr)
+    D_hh = sz[:, :, None] * (-eye + g * net.J_h * (dph * sr)[:, None, :])
+    D_hz = torch.diag_embed(dsz * pre)
+    D_hr = g * sz[:, :, None] * net.J_h * (ph * dsr)[:, None, :]
+    D_zh = net.alpha_z[:, None, None] * net.J_z * dph[:, None, :]
+    D_rh = net.alpha_r[:, None, None] * net.J_r * dph[:, None, :]
+    top = torch.cat([D_hh, D_hz, D_hr], dim=-1)
+    mid = torch.cat([D_zh, -eye, zero], dim=-1)
+    bot = torch.cat([D_rh, zero, -eye], dim=-1)
+    return torch.cat([top, mid, bot], dim=-2)
+
+
+def gated_tangent(x, V, net: GatedNetwork):
+    """Matrix-free product ``D(x) V`` for tangent vectors (used by the Lyapunov routine).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape ``(B, 3N)``
+    V : torch.Tensor, shape ``(B, 3N, k)``
+    net : GatedNetwork
+
+    Returns
+    -------
+    torch.Tensor, shape ``(B, 3N, k)``, equal to ``gated_jacobian(x, net) @ V`` at
+    ``O(N^2 k)`` cost instead of ``O(9 N^2 k)``.
+    """
+    import torch
+
+    _check_state(x, net)
+    N = net.n
+    if V.ndim != 3 or V.shape[:2] != (net.batch, 3 * N):
+        raise ValueError(f"V: must have shape (B, 3N, k) = ({net.batch}, {3 * N}, k), got {tuple(V.shape)}")
+    h, z, r = split_state(x, N)
+    ph, dph = torch.tanh(h), 1 - torch.tanh(h) ** 2
+    sz, sr = torch.sigmoid(z), torch.sigmoid(r)
+    dsz, dsr = sz * (1 - sz), sr * (1 - sr)
+    Vh, Vz, Vr = V[:, :N], V[:, N:2 * N], V[:, 2 * N:]
+    pre = -h + net.g_h[:, None] * _mv(net.J_h, ph * sr)
+    g = net.g_h[:, None, None]
+    inner = (dph * sr)[:, :, None] * Vh + (ph * dsr)[:, :, None] * Vr
+    dVh = sz[:, :, None] * (-Vh + g * (net.J_h @ inner)) + (dsz * pre)[:, :, None] * Vz
+    pv = dph[:, :, None] * Vh
+    dVz = -Vz + net.alpha_z[:, None, None] * (net.J_z @ pv)
+    dVr = -Vr + net.alpha_r[:, None, None] * (net.J_r @ pv)
+    return torch.cat([dVh, dVz, dVr], dim=1)
+
+
+# --------------------------------------------------------------------------- #
+# Integration
+# --------------------------------------------------------------------------- #
+def rk4_step(field: Callable, x, dt: float):
+    """One classical Runge-Kutta step of ``dx/dt = field(x)``."""
+    k1 = field(x)
+    k2 = field(x + 0.5 * dt * k1)
+    k3 = field(x + 0.5 * dt * k2)
+    k4 = field(x + dt * k3)
+    return x + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def integrate(field: Callable, x0, dt: float, n_steps: int, *, record_every: int | None = None,
+              desc: str | None = None):
+    """Integrate a batched autonomous ODE with fixed-step RK4.
+
+    Parameters
+    ----------
+    field : callable
+        ``x -> dx/dt`` on tensors of shape ``(B, d)`` (e.g.
+        ``lambda x: gated_vector_field(x, net)``).
+    x0 : torch.Tensor, shape ``(B, d)``
+    dt : float
+        Step size (> 0).
+    n_steps : int
+        Number of steps (>= 0).
+    record_every : int, optional
+        If given, also return the trajectory sampled every ``record_every`` steps
+        (including ``t = 0``), shape ``(n_steps // record_every + 1, B, d)``.
+    desc : str, optional
+        Show a progress bar with this label.
+
+    Returns
+    -------
+    x_T : torch.Tensor ``(B, d)``, or ``(x_T, trajectory)`` when ``record_every`` is set.
+    """
+    import torch
+
+    require_positive(dt, "dt")
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ValueError(f"n_steps: must be a non-negative integer, got {n_steps!r}")
+    require_ndim(x0, "x0", 2)
+    if record_every is not None and (not isinstance(record_every, (int, np.integer)) or record_every < 1):
+        raise ValueError(f"record_every: must be a positive integer, got {record_every!r}")
+    x = x0
+    traj = [x0] if record_every else None
+    steps = range(n_steps)
+    if desc:
+        from .device import progress
+
+        steps = progress(steps, desc=desc)
+    for i in steps:
+        x = rk4_step(field, x, dt)
+        if record_every and (i + 1) % record_every == 0:
+            traj.append(x)
+    if record_every:
+        return x, torch.stack(traj)
+    return x
+
+
+# --------------------------------------------------------------------------- #
+# Fixed-point mean-field theory (chapter 2)
+# --------------------------------------------------------------------------- #
+def gauss_hermite(n: int = 80):
+    """Nodes and weights for ``E[f(xi)]``, ``xi ~ N(0, 1)``: ``sum(w * f(nodes))``."""
+    from numpy.polynomial.hermite_e import hermegauss
+
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n: quadrature order must be an integer >= 2, got {n!r}")
+    x, w = hermegauss(int(n))
+    return x, w / math.sqrt(2 * math.pi)
+
+
+def mft_gaussian_moments(C_h, C_r, n_quad: int = 80):
+    """``C_phi(h) = E[tanh(h)^2]`` with ``h ~ N(0, C_h)`` and ``C_sigma(r) = E[sigma(r)^2]``, ``r ~ N(0, C_r)``.
+
+    Parameters
+    ----------
+    C_h, C_r : array_like (broadcastable), non-negative variances.
+
+    Returns
+    -------
+    (C_phi, C_sigma) : numpy arrays of the broadcast shape.
+    """
+    C_h, C_r = np.asarray(C_h, dtype=float), np.asarray(C_r, dtype=float)
+    if np.any(C_h < 0):
+        raise ValueError("C_h: variances must be >= 0")
+    if np.any(C_r < 0):
+        raise ValueError("C_r: variances must be >= 0")
+    x, w = gauss_hermite(n_quad)
+    sh = np.sqrt(C_h)[..., None] * x
+    sr = np.sqrt(C_r)[..., None] * x
+    C_phi = np.tanh(sh) ** 2 @ w
+    C_sig = (1.0 / (1.0 + np.exp(-sr))) ** 2 @ w
+    return C_phi, C_sig
+
+
+def mft_residual(C_h, g_h, alpha_r, n_quad: int = 80):
+    """Residual of the fixed-point mean-field equation reduced to ``C_h`` alone.
+
+    With ``C_r = alpha_r^2 C_phi(C_h)`` substituted into ``C_h = g_h^2 C_phi C_sigma``
+    (note 003, "Mean-field equation for fixed point"; book Part IV, chapter 2)::
+
+        R(C_h) = g_h^2 C_phi(C_h) C_sigma(alpha_r^2 C_phi(C_h)) - C_h
+
+    Arguments broadcast; returns a numpy array.
+    """
+    g_h, alpha_r = np.asarray(g_h, float), np.asarray(alpha_r, float)
+    C_phi, _ = mft_gaussian_moments(C_h, np.zeros_like(np.asarray(C_h, float)), n_quad)
+    _, C_sig = mft_gaussian_moments(np.zeros_like(C_phi), alpha_r ** 2 * C_phi, n_quad)
+    return g_h ** 2 * C_phi * C_sig - np.asarray(C_h, float)
+
+
+def mft_fixed_point_solutions(g_h, alpha_r, *, c_max: float = 60.0, n_grid: int = 600, n_quad: int = 80,
+                              tol: float = 1e-12):
+    """All non-zero solutions ``C_h > 0`` of the fixed-point MFT, for a batch of gains.
+
+    The residual :func:`mft_residual` is evaluated on a grid ``(0, c_max]`` for every
+    ``(g_h, alpha_r)`` at once (one array computation), sign changes are bracketed and
+    refined by vectorised bisection.
+
+    Parameters
+    ----------
+    g_h, alpha_r : array_like of one common shape ``S`` (or scalars).
+
+    Returns
+    -------
+    C_h : numpy array of shape ``S + (K,)``
+        Roots sorted increasingly, NaN-padded to the largest count ``K`` (K >= 1).
+    C_r : numpy array, same shape, ``alpha_r^2 C_phi(C_h)``.
+    count : numpy int array of shape ``S``: number of non-zero solutions.
+    """
+    g_h, alpha_r = np.broadcast_arrays(np.asarray(g_h, float), np.asarray(alpha_r, float))
+    S = g_h.shape
+    require_positive(c_max, "c_max")
+    g, a = g_h.reshape(-1, 1), alpha_r.reshape(-1, 1)
+    grid = np.geomspace(1e-6, c_max, n_grid)[None, :]
+    R = mft_residual(grid, g, a, n_quad)
+    sgn = np.sign(R)
+    cross = (sgn[:, :-1] * sgn[:, 1:]) < 0
+    count = cross.sum(axis=1)
+    K = max(int(count.max()), 1)
+    lo = np.full((g.shape[0], K), np.nan)
+    hi = np.full((g.shape[0], K), np.nan)
+    for b in range(g.shape[0]):  # bookkeeping of bracket indices only; no model evaluation here
+        idx = np.nonzero(cross[b])[0]
+        lo[b, :idx.size] = grid[0, idx]
+        hi[b, :idx.size] = grid[0, idx + 1]
+    valid = ~np.isnan(lo)
+    lo_, hi_ = np.where(valid, lo, 1.0), np.where(valid, hi, 1.0)
+    gg, aa = np.broadcast_to(g, lo.shape), np.broadcast_to(a, lo.shape)
+    f_lo = mft_residual(lo_, gg, aa, n_quad)
+    for _ in range(100):
+        mid = 0.5 * (lo_ + hi_)
+        f_mid = mft_residual(mid, gg, aa, n_quad)
+        left = np.sign(f_mid) == np.sign(f_lo)
+        lo_ = np.where(left, mid, lo_)
+        f_lo = np.where(left, f_mid, f_lo)
+        hi_ = np.where(left, hi_, mid)
+        if np.max(hi_ - lo_) < tol:
+            break
+    roots = np.where(valid, 0.5 * (lo_ + hi_), np.nan)
+    C_phi, _ = mft_gaussian_moments(np.nan_to_num(roots), np.zeros_like(roots), n_quad)
+    C_r = np.where(valid, a ** 2 * C_phi, np.nan)
+    return roots.reshape(S + (K,)), C_r.reshape(S + (K,)), count.reshape(S)
+
+
+def zero_fixed_point_jacobian(net: GatedNetwork):
+    """Jacobian at the zero fixed point ``x = 0`` (book Part IV, chapter 2).
+
+    Because ``phi(0) = 0`` the ``h``-row decouples from ``z`` and ``r`` and
+    ``D_hh = sigma(0) (-I + g_h sigma(0) J^h)`` with ``sigma(0) = 1/2``.
+
+    Returns
+    -------
+    torch.Tensor, shape ``(B, 3N, 3N)``
+    """
+    import torch
+
+    x0 = torch.zeros(net.batch, 3 * net.n, dtype=net.J_h.dtype, device=net.J_h.device)
+    return gated_jacobian(x0, net)
+
+
+def fixed_point_residual(h, net: GatedNetwork):
+    """``G(h) = -h + g_h J^h (phi(h) * sigma(alpha_r J^r phi(h)))`` (shape ``(B, N)``).
+
+    Fixed points of the full system are exactly the zeros of ``G`` with
+    ``z = alpha_z J^z phi(h)`` and ``r = alpha_r J^r phi(h)`` (``sigma(z) > 0``).
+    """
+    import torch
+
+    require_shape(h, "h", (net.batch, net.n))
+    ph = torch.tanh(h)
+    r = net.alpha_r[:, None] * _mv(net.J_r, ph)
+    return -h + net.g_h[:, None] * _mv(net.J_h, ph * torch.sigmoid(r))
+
+
+def find_fixed_points(net: GatedNetwork, h0, *, max_iter: int = 200, tol: float = 1e-10):
+    """Damped Newton iteration on :func:`fixed_point_residual`, batched.
+
+    Parameters
+    ----------
+    net : GatedNetwork
+    h0 : torch.Tensor, shape ``(B, N)``
+        Starting points (e.g. the ``h`` part of a simulated state).
+
+    Returns
+    -------
+    x : torch.Tensor ``(B, 3N)``
+        The full fixed points ``(h, z, r)``.
+    residual : torch.Tensor ``(B,)``
+        ``max |G(h)|`` at the end (converged where ``<= tol``).
+    """
+    import torch
+    from torch.func import jacrev, vmap
+
+    require_shape(h0, "h0", (net.batch, net.n))
+    h = h0.clone()
+
+    def G1(hb, Jh, Jr, g, a):
+        ph = torch.tanh(hb)
+        r = a * (Jr @ ph)
+        return -hb + g * (Jh @ (ph * torch.sigmoid(r)))
+
+    jac = vmap(jacrev(G1))
+    for _ in range(max_iter):
+        res = fixed_point_residual(h, net)
+        err = res.abs().amax(dim=1)
+        if bool((err <= tol).all()):
+            break
+        Jg = jac(h, net.J_h, net.J_r, net.g_h, net.alpha_r)
+        step = torch.linalg.solve(Jg, -res.unsqueeze(-1)).squeeze(-1)
+        # backtracking on |G|^2, per network
+        t = torch.ones(net.batch, 1, dtype=h.dtype, device=h.device)
+        base = (res ** 2).sum(1)
+        for _ in range(30):
+            trial = h + t * step
+            better = (fixed_point_residual(trial, net) ** 2).sum(1) < base
+            if bool(better.all()):
+                break
+            t = torch.where(better[:, None], t, 0.5 * t)
+        h = torch.where((err <= tol)[:, None], h, h + t * step)
+    res = fixed_point_residual(h, net).abs().amax(dim=1)
+    ph = torch.tanh(h)
+    z = net.alpha_z[:, None] * _mv(net.J_z, ph)
+    r = net.alpha_r[:, None] * _mv(net.J_r, ph)
+    return torch.cat([h, z, r], dim=-1), res
+
+
+# --------------------------------------------------------------------------- #
+# Adjoint (chapter 5)
+# --------------------------------------------------------------------------- #
+def quadratic_state_loss(x, target=None):
+    """Running loss ``f(x) = 1/2 |h - target|^2`` per network (shape ``(B,)``) and ``df/dx``.
+
+    Only the ``h`` block enters (``N = x.shape[-1] // 3``); ``target`` has shape
+    ``(B, N)`` or broadcasts to it (default 0).
+    """
+    import torch
+
+    N = x.shape[-1] // 3
+    h = x[:, :N]
+    diff = h if target is None else h - target
+    f = 0.5 * (diff ** 2).sum(-1)
+    dfdx = torch.cat([diff, torch.zeros_like(x[:, N:])], dim=-1)
+    return f, dfdx
+
+
+def adjoint_gradient(net: GatedNetwork, x0, dt: float, n_steps: int, *, target=None, sign: int = -1):
+    """Gradient of ``F = int_0^T f(x(t)) dt`` w.r.t. ``(J^h, J^z, J^r)`` by the adjoint ODE.
+
+    Convention (book Part IV, chapter 5): ``lambda(t) = dF_{[t,T]}/dx(t)`` is the
+    sensitivity of the loss still to come to the state, which gives::
+
+        d lambda/dt = -D(t)^T lambda - df/dx,   lambda(T) = 0,
+        dF/dJ^h_ij  = int g_h sigma(z_i) lambda_{h,i} phi(h_j) sigma(r_j) dt,
+        dF/dJ^z_ij  = int alpha_z lambda_{z,i} phi(h_j) dt,
+        dF/dJ^r_ij  = int alpha_r lambda_{r,i} phi(h_j) dt.
+
+    ``sign=+1`` integrates the poster's printed ``d lambda/dt = -D^T lambda + df/dx``
+    instead (kept so that the book and the errata can show what it gives).
+
+    Numerics: the state is integrated forward by RK4 with step ``dt/2`` (so that the
+    backward RK4 step ``dt`` of the adjoint finds the state at its midpoints), the
+    adjoint backward by RK4 with step ``dt`` using :func:`gated_jacobian` (the
+    hand-derived Jacobian of chapter 1), and the time integrals by the trapezoidal
+    rule on the grid ``t_k = k dt``.  The error against the exact gradient is
+    ``O(dt^2)``.
+
+    Parameters
+    ----------
+    net : GatedNetwork
+    x0 : torch.Tensor ``(B, 3N)``
+    dt, n_steps : step and number of steps (``T = dt * n_steps``).
+    target : optional ``(B, N)`` target for :func:`quadratic_state_loss`.
+    sign : -1 (the convention above) or +1 (the printed sign).
+
+    Returns
+    -------
+    loss : torch.Tensor ``(B,)``, trapezoidal ``int f dt``.
+    grads : tuple of three ``(B, N, N)`` tensors ``(dF/dJ^h, dF/dJ^z, dF/dJ^r)``.
+    lam : torch.Tensor ``(n_steps + 1, B, 3N)``, the adjoint on the grid.
+    """
+    import torch
+
+    if sign not in (-1, 1):
+        raise ValueError(f"sign: must be -1 (derived convention) or +1 (printed), got {sign!r}")
+    _check_state(x0, net)
+    require_positive(dt, "dt")
+    N = net.n
+    field = lambda y: gated_vector_field(y, net)  # noqa: E731
+    with torch.no_grad():
+        X = [x0]
+        for _ in range(2 * n_steps):
+            X.append(rk4_step(field, X[-1], 0.5 * dt))
+        X = torch.stack(X)  # (2n+1, B, 3N) on the half-step grid
+
+        def G(m, lam):  # adjoint right-hand side at half-step index m
+            D = gated_jacobian(X[m], net)
+            return -(D.transpose(-1, -2) @ lam.unsqueeze(-1)).squeeze(-1) + sign * quadratic_state_loss(X[m], target)[1]
+
+        lam = torch.zeros_like(x0)
+        lams = [lam]
+        for k in range(n_steps, 0, -1):
+            m = 2 * k
+            k1 = G(m, lam)
+            k2 = G(m - 1, lam - 0.5 * dt * k1)
+            k3 = G(m - 1, lam - 0.5 * dt * k2)
+            k4 = G(m - 2, lam - dt * k3)
+            lam = lam - (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+            lams.append(lam)
+        lams = torch.stack(lams[::-1])  # (n+1, B, 3N), index k <-> t = k dt
+        xs = X[::2]
+        w = torch.full((n_steps + 1,), dt, dtype=x0.dtype, device=x0.device)
+        w[0] = w[-1] = 0.5 * dt
+        loss = torch.einsum("k,kb->b", w, torch.stack([quadratic_state_loss(x, target)[0] for x in xs]))
+        h, z, r = xs[..., :N], xs[..., N:2 * N], xs[..., 2 * N:]
+        lh, lz, lr = lams[..., :N], lams[..., N:2 * N], lams[..., 2 * N:]
+        ph = torch.tanh(h)
+        gJh = net.g_h[:, None, None] * torch.einsum("k,kbi,kbj->bij", w, lh * torch.sigmoid(z), ph * torch.sigmoid(r))
+        gJz = net.alpha_z[:, None, None] * torch.einsum("k,kbi,kbj->bij", w, lz, ph)
+        gJr = net.alpha_r[:, None, None] * torch.einsum("k,kbi,kbj->bij", w, lr, ph)
+    return loss, (gJh, gJz, gJr), lams
+
+
+def autograd_gradient(net: GatedNetwork, x0, dt: float, n_steps: int, *, target=None):
+    """Reference gradient: autograd through the same RK4 integrator (step ``dt/2``) and trapezoid loss.
+
+    Returns ``(loss (B,), (dF/dJ^h, dF/dJ^z, dF/dJ^r))`` as :func:`adjoint_gradient`.
+    """
+    import torch
+
+    _check_state(x0, net)
+    Jh = net.J_h.detach().clone().requires_grad_(True)
+    Jz = net.J_z.detach().clone().requires_grad_(True)
+    Jr = net.J_r.detach().clone().requires_grad_(True)
+    n2 = replace(net, J_h=Jh, J_z=Jz, J_r=Jr)
+    field = lambda y: gated_vector_field(y, n2)  # noqa: E731
+    x = x0
+    total = 0.5 * dt * quadratic_state_loss(x, target)[0]
+    for k in range(1, n_steps + 1):
+        x = rk4_step(field, rk4_step(field, x, 0.5 * dt), 0.5 * dt)
+        total = total + dt * (0.5 if k == n_steps else 1.0) * quadratic_state_loss(x, target)[0]
+    grads = torch.autograd.grad(total.sum(), (Jh, Jz, Jr))
+    return total.detach(), grads

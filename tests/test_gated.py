@@ -1,0 +1,146 @@
+"""Tests of rnnmath.gated (Part IV, note 003)."""
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from rnnmath import gated as G
+from rnnmath import verify as V
+
+DT = torch.float64
+
+
+def _net(n=5, batch=3, g=2.5, az=1.5, ar=2.0, seed=0):
+    return G.random_gated_network(n, g, az, ar, batch=batch, seed=seed, device="cpu")
+
+
+def _single(net, b):
+    return G.GatedNetwork(*(t[b:b + 1] for t in (net.J_h, net.J_z, net.J_r, net.g_h, net.alpha_z, net.alpha_r)))
+
+
+def test_random_network_shapes_and_variance():
+    net = G.random_gated_network(200, [1.0, 2.0], 1.0, 3.0, seed=1, device="cpu")
+    assert net.batch == 2 and net.n == 200 and net.J_h.dtype == DT
+    V.check_close(net.J_h.var() * 200, 1.0, "N Var(J) = 1", rtol=0, atol=0.02)
+    V.check_close(net.alpha_r, torch.tensor([3.0, 3.0], dtype=DT), "broadcast gains")
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="n"):
+        G.random_gated_network(0, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="g_h/alpha_z/alpha_r"):
+        G.random_gated_network(3, [1.0, 2.0], [1.0, 2.0, 3.0], 1.0)
+    net = _net()
+    with pytest.raises(ValueError, match="x"):
+        G.gated_vector_field(torch.zeros(3, 7, dtype=DT), net)
+    with pytest.raises(ValueError, match="V"):
+        G.gated_tangent(torch.zeros(3, 15, dtype=DT), torch.zeros(3, 14, 2, dtype=DT), net)
+    with pytest.raises(ValueError, match="J_z"):
+        G.GatedNetwork(net.J_h, net.J_z[:, :4], net.J_r, net.g_h, net.alpha_z, net.alpha_r)
+    with pytest.raises(ValueError, match="dt"):
+        G.integrate(lambda x: x, torch.zeros(1, 2, dtype=DT), -0.1, 3)
+    with pytest.raises(ValueError, match="C_h"):
+        G.mft_gaussian_moments(-1.0, 0.0)
+    with pytest.raises(ValueError, match="sign"):
+        G.adjoint_gradient(net, torch.zeros(3, 15, dtype=DT), 0.1, 2, sign=0)
+    with pytest.raises(ValueError, match="h0"):
+        G.find_fixed_points(net, torch.zeros(3, 4, dtype=DT))
+
+
+def test_jacobian_matches_autograd_and_rejects_wrong_formula():
+    net = _net()
+    x = torch.randn(3, 15, dtype=DT, generator=torch.Generator().manual_seed(3))
+    for b in range(3):
+        nb = _single(net, b)
+        f = lambda v: G.gated_vector_field(v[None], nb)[0]  # noqa: E731
+        V.check_jacobian(f, lambda v: G.gated_jacobian(v[None], nb)[0], x[b:b + 1])
+
+        def wrong(v):  # drops the sigma'(z) column: the h-row does not depend on z
+            D = G.gated_jacobian(v[None], nb)[0].clone()
+            D[:5, 5:10] = 0
+            return D
+        assert not V.check_jacobian(f, wrong, x[b:b + 1], strict=False).passed
+
+
+def test_tangent_equals_jacobian_product():
+    net = _net()
+    x = torch.randn(3, 15, dtype=DT)
+    W = torch.randn(3, 15, 4, dtype=DT)
+    V.check_close(G.gated_tangent(x, W, net), G.gated_jacobian(x, net) @ W, "D V")
+
+
+def test_symbolic_jacobian_entries():
+    """The h-row entries of D by sympy with undefined phi, sigma (any N, index form)."""
+    i, j, k, N = sp.symbols("i j k N", integer=True, positive=True)
+    h, z, r = sp.IndexedBase("h"), sp.IndexedBase("z"), sp.IndexedBase("r")
+    J = sp.IndexedBase("J")
+    g = sp.Symbol("g")
+    phi, sig = sp.Function("phi"), sp.Function("sigma")
+    hdot = sig(z[i]) * (-h[i] + g * sp.Sum(J[i, j] * phi(h[j]) * sig(r[j]), (j, 1, N)))
+    d_r = sp.diff(hdot, r[k]).doit()
+    claimed = g * sig(z[i]) * J[i, k] * phi(h[k]) * sp.Derivative(sig(r[k]), r[k])
+    got = sp.piecewise_fold(d_r)
+    got = got.args[0][0] if isinstance(got, sp.Piecewise) else got
+    V.check_scalar_identity(got, claimed.doit(), "dhdot_i/dr_k")
+    assert not V.check_scalar_identity(got, (g * J[i, k] * phi(h[k]) * sp.Derivative(sig(r[k]), r[k])).doit(),
+                                       "without sigma(z)", strict=False).passed
+
+
+def test_integrate_matches_exponential_for_linear_field():
+    A = torch.tensor([[[-1.0, 2.0], [-2.0, -1.0]]], dtype=DT)
+    x0 = torch.tensor([[1.0, 0.0]], dtype=DT)
+    xT, traj = G.integrate(lambda x: (A @ x.unsqueeze(-1)).squeeze(-1), x0, 0.01, 100, record_every=10)
+    exact = (torch.linalg.matrix_exp(A[0]) @ x0[0])[None]
+    V.check_close(xT, exact, "RK4 vs expm", rtol=1e-8)
+    assert traj.shape == (11, 1, 2)
+
+
+def test_mft_quadrature_and_solutions():
+    C_phi, C_sig = G.mft_gaussian_moments(0.0, 0.0)
+    V.check_close(C_sig, 0.25, "sigma(0)^2 = 1/4")
+    # Monte Carlo check of the quadrature
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal(400_000)
+    cp, cs = G.mft_gaussian_moments(1.3, 4.0)
+    V.check_close(cp, np.mean(np.tanh(np.sqrt(1.3) * s) ** 2), "C_phi MC", rtol=0, atol=3e-3)
+    V.check_close(cs, np.mean((1 / (1 + np.exp(-2.0 * s))) ** 2), "C_sigma MC", rtol=0, atol=3e-3)
+    C_h, C_r, count = G.mft_fixed_point_solutions([1.5, 2.5, 1.9], [0.0, 0.0, 20.0])
+    assert list(count) == [0, 1, 2]
+    res = G.mft_residual(C_h[1, 0], 2.5, 0.0)
+    V.check_close(res, 0.0, "root solves the MFT", atol=1e-9)
+    # the self-consistency fails for a wrong factor (C_sigma omitted)
+    cp, _ = G.mft_gaussian_moments(C_h[1, 0], 0.0)
+    assert not V.check_close(2.5 ** 2 * cp, C_h[1, 0], "without C_sigma", atol=1e-6, strict=False).passed
+
+
+def test_zero_fixed_point_linearisation():
+    net = _net(n=8, g=3.0)
+    D = G.zero_fixed_point_jacobian(net)
+    I = torch.eye(8, dtype=DT)
+    V.check_close(D[:, :8, :8], 0.5 * (-I + 0.5 * 3.0 * net.J_h), "D_hh = s(0)(-I + g s(0) J)")
+    V.check_close(D[:, :8, 8:], torch.zeros(3, 8, 16, dtype=DT), "h-row decouples")
+    assert not V.check_close(D[:, :8, :8], -I + 3.0 * net.J_h, "sigma(0)=1 forgotten", strict=False).passed
+
+
+def test_find_fixed_points_converges():
+    net = G.random_gated_network(30, 2.5, 1.0, 1.0, batch=2, seed=4, device="cpu")
+    h0 = 0.8 * torch.randn(2, 30, dtype=DT, generator=torch.Generator().manual_seed(0))
+    x, res = G.find_fixed_points(net, h0)
+    ok = res <= 1e-9
+    assert bool(ok.any())
+    F = G.gated_vector_field(x, net)
+    V.check_close(F[ok], torch.zeros_like(F[ok]), "F(x*) = 0", atol=1e-8)
+
+
+def test_adjoint_matches_autograd_and_printed_sign_fails():
+    net = _net(n=4, batch=2)
+    x0 = torch.randn(2, 12, dtype=DT, generator=torch.Generator().manual_seed(5))
+    loss_a, ga, lam = G.adjoint_gradient(net, x0, 0.02, 40)
+    loss_b, gb = G.autograd_gradient(net, x0, 0.02, 40)
+    V.check_close(loss_a, loss_b, "same loss", rtol=1e-12)
+    for a, b in zip(ga, gb):
+        V.check_close(a, b, "adjoint vs autograd", rtol=2e-3, atol=0)
+    _, gp, _ = G.adjoint_gradient(net, x0, 0.02, 40, sign=+1)
+    assert not V.check_close(gp[0], gb[0], "printed sign", rtol=2e-3, atol=0, strict=False).passed
+    assert lam.shape == (41, 2, 12)
+    V.check_close(lam[-1], torch.zeros(2, 12, dtype=DT), "lambda(T) = 0")
