@@ -1,0 +1,564 @@
+"""Slow points of rate networks: kinetic energy, its derivatives and a batched fixed-point finder.
+
+Part II, chapter 5 (``book/part2_rate/05_slow_points``), after section 6.1 of
+note 001 (Amrut & Ankit, *RNN Initial Hypotheses*) and the method of Sussillo &
+Barak (2013).  The deterministic part of the note's rate equation is
+
+.. math::
+
+    F(r) = \\frac{1}{\\tau}\\bigl[-r + f(W r + c)\\bigr],\\qquad c = W_{in} u + b,
+
+with kinetic energy :math:`q(r) = \\tfrac12 |F(r)|^2`, gradient
+:math:`\\nabla q = J^\\top F` and Hessian
+:math:`\\nabla^2 q = J^\\top J + \\sum_k F_k \\nabla^2 F_k
+= J^\\top J + \\tau^{-1} W^\\top \\operatorname{diag}(F \\odot f''(m)) W`,
+where :math:`J = \\tau^{-1}(-I + \\operatorname{diag}(f'(m)) W)` is the Jacobian of
+the *continuous-time* field and :math:`m = W r + c`.
+
+Shapes.  ``W`` is ``(N, N)`` for one network or ``(*B, N, N)`` for a batch of
+networks (an ensemble, or one network under several input conditions); ``c``
+is ``(N,)`` or ``(*B, N)``.  States ``r`` are ``(..., N)`` for one network and
+``(*B, K, N)`` for a batch (``K`` states per network).  Everything runs on the
+tensors' device in one code path.
+
+The finder (:func:`find_fixed_points`) minimises ``q`` from many initial
+conditions at once with a batched Levenberg--Marquardt iteration (a damped
+Gauss--Newton step, which is Newton's method on ``F = 0`` once the damping
+vanishes), then de-duplicates, optionally discards outliers, and classifies
+each fixed point by the eigenvalues of ``J``: stable when every
+:math:`\\operatorname{Re}\\lambda < 0`.
+
+Tolerances and the time step.  In a simulation with Euler step ``dt`` one
+step moves the state by :math:`\\Delta r = \\Delta t\\,F(r)`; asking for
+:math:`|\\Delta r| < \\varepsilon` per step is therefore
+:math:`q < \\varepsilon^2 / (2\\Delta t^2)` (:func:`q_tolerance_from_step`): the
+``q`` tolerance scales as :math:`\\Delta t^{-2}` for a fixed per-step
+tolerance.  The level of ``q`` that the note's injected noise produces on its
+own grows only as :math:`\\Delta t^{-1}` (:func:`q_noise_floor`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .validation import require_finite, require_in_range, require_positive, require_square
+
+__all__ = [
+    "Activation",
+    "activation",
+    "RateDynamics",
+    "FixedPoints",
+    "find_fixed_points",
+    "classify_stability",
+    "relu_fixed_points_exhaustive",
+    "q_tolerance_from_step",
+    "q_noise_floor",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Activations with their first and second derivatives
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise nonlinearity ``f`` with ``f'`` and ``f''`` (torch callables)."""
+
+    name: str
+    f: Callable
+    df: Callable
+    d2f: Callable
+
+
+def activation(name: str = "relu", theta: float | None = None) -> Activation:
+    """Return an :class:`Activation` by name.
+
+    Parameters
+    ----------
+    name : {"relu", "tanh", "linear", "leaky_relu"}
+        ``"leaky_relu"`` is the note's family of Fig. 5: slope 1 for ``x > 0``
+        and slope ``tan(theta)`` for ``x <= 0``, so ``theta = 0`` is the ReLU
+        and ``theta = pi/4`` the identity.
+    theta : float, optional
+        The leaky-ReLU angle, required for ``"leaky_relu"``, in ``[0, pi/4]``.
+
+    Notes
+    -----
+    The piecewise-linear functions use ``f'(0) = 0`` at the kink (the
+    left derivative), as torch's ``relu`` does, and ``f'' = 0``.
+    """
+    import torch
+
+    if name == "relu":
+        return Activation("relu", torch.relu, lambda x: (x > 0).to(x.dtype), torch.zeros_like)
+    if name == "tanh":
+        def d1(x):
+            t = torch.tanh(x)
+            return 1 - t * t
+
+        def d2(x):
+            t = torch.tanh(x)
+            return -2 * t * (1 - t * t)
+
+        return Activation("tanh", torch.tanh, d1, d2)
+    if name == "linear":
+        return Activation("linear", lambda x: x, torch.ones_like, torch.zeros_like)
+    if name == "leaky_relu":
+        if theta is None:
+            raise ValueError("theta: the leaky ReLU needs its angle theta in [0, pi/4]")
+        require_in_range(theta, "theta", 0.0, math.pi / 4 + 1e-15)
+        s = math.tan(theta)
+        return Activation(
+            f"leaky_relu(theta={theta:.4g})",
+            lambda x: torch.where(x > 0, x, s * x),
+            lambda x: torch.where(x > 0, torch.ones_like(x), torch.full_like(x, s)),
+            torch.zeros_like,
+        )
+    raise ValueError(f"name: unknown activation {name!r}; use 'relu', 'tanh', 'linear' or 'leaky_relu'")
+
+
+# --------------------------------------------------------------------------- #
+# The deterministic rate field and its kinetic energy
+# --------------------------------------------------------------------------- #
+class RateDynamics:
+    """The noise-free rate field ``F(r) = (-r + f(W r + c)) / tau`` (note 001, section 6.1).
+
+    Parameters
+    ----------
+    W : tensor or array, shape (N, N) or (*B, N, N)
+        Recurrent weights (``W[k, j]`` is the weight from unit ``j`` to unit ``k``).
+    c : tensor or array, shape (N,) or (*B, N)
+        Constant drive ``W_in u + b`` (the input condition is held fixed).
+    tau : float
+        Time constant (> 0), in the same unit as time.
+    activation : str or Activation
+        Nonlinearity (see :func:`activation`).
+    theta : float, optional
+        Angle of the leaky ReLU.
+    device, dtype
+        Where and in which precision to compute (default: ``rnnmath.get_device()``,
+        float64).
+    """
+
+    def __init__(self, W, c, tau: float = 1.0, activation: str | Activation = "relu", theta=None,
+                 *, device=None, dtype=None):
+        import torch
+
+        from .device import get_device
+
+        dev = get_device() if device is None else torch.device(device)
+        dtype = torch.float64 if dtype is None else dtype
+        require_square(W, "W")
+        require_finite(W, "W")
+        require_finite(c, "c")
+        W = torch.as_tensor(W, dtype=dtype, device=dev)
+        c = torch.as_tensor(c, dtype=dtype, device=dev)
+        if tuple(c.shape) != tuple(W.shape[:-1]):
+            raise ValueError(f"c: must have shape {tuple(W.shape[:-1])} to match W of shape {tuple(W.shape)}, got {tuple(c.shape)}")
+        require_positive(tau, "tau")
+        self.W, self.c, self.tau = W, c, float(tau)
+        self.act = activation if isinstance(activation, Activation) else globals()["activation"](activation, theta)
+        self.n_units = W.shape[-1]
+        self.batch_shape = tuple(W.shape[:-2])
+
+    # shapes ---------------------------------------------------------------
+    def _check_r(self, r):
+        import torch
+
+        r = torch.as_tensor(r, dtype=self.W.dtype, device=self.W.device)
+        if r.shape[-1] != self.n_units:
+            raise ValueError(f"r: last dimension must be N = {self.n_units}, got shape {tuple(r.shape)}")
+        if self.batch_shape and (r.ndim != len(self.batch_shape) + 2 or tuple(r.shape[:-2]) != self.batch_shape):
+            raise ValueError(
+                f"r: for a batch of networks {self.batch_shape} states must have shape "
+                f"{self.batch_shape + ('K', self.n_units)}, got {tuple(r.shape)}")
+        return r
+
+    def _W_b(self):
+        return self.W if not self.batch_shape else self.W.unsqueeze(-3)
+
+    def _c_b(self):
+        return self.c if not self.batch_shape else self.c.unsqueeze(-2)
+
+    # field ------------------------------------------------------------------
+    def preactivation(self, r):
+        """``m = W r + c``, shape of ``r``."""
+        r = self._check_r(r)
+        return r @ self.W.mT + self._c_b()
+
+    def velocity(self, r):
+        """``F(r) = (-r + f(m)) / tau``, shape of ``r``."""
+        r = self._check_r(r)
+        return (-r + self.act.f(self.preactivation(r))) / self.tau
+
+    def jacobian(self, r):
+        """Continuous-time Jacobian ``J = (-I + diag(f'(m)) W) / tau``, shape ``r.shape + (N,)``.
+
+        ``J[..., k, i] = dF_k / dr_i`` (note 001, section 6.1.2, with the sign
+        of the leak corrected).
+        """
+        import torch
+
+        r = self._check_r(r)
+        d = self.act.df(self.preactivation(r))
+        eye = torch.eye(self.n_units, dtype=r.dtype, device=r.device)
+        return (-eye + d.unsqueeze(-1) * self._W_b()) / self.tau
+
+    def kinetic_energy(self, r):
+        """``q(r) = |F(r)|^2 / 2``, shape ``r.shape[:-1]``."""
+        F = self.velocity(r)
+        return 0.5 * (F * F).sum(-1)
+
+    def kinetic_energy_gradient(self, r):
+        """``grad q = J^T F`` (``dq/dr_i = sum_k dF_k/dr_i F_k``), shape of ``r``."""
+        F = self.velocity(r)
+        J = self.jacobian(r)
+        return (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+
+    def kinetic_energy_hessian(self, r):
+        """``hess q = J^T J + W^T diag(F * f''(m)) W / tau``, shape ``r.shape + (N,)``.
+
+        The second term is ``sum_k F_k d^2F_k/(dr_i dr_j)``; it vanishes for
+        piecewise-linear ``f`` (ReLU, leaky ReLU), leaving the positive
+        semi-definite Gauss--Newton matrix ``J^T J``.
+        """
+        F = self.velocity(r)
+        J = self.jacobian(r)
+        w = F * self.act.d2f(self.preactivation(r)) / self.tau
+        Wb = self._W_b()
+        return J.mT @ J + Wb.mT @ (w.unsqueeze(-1) * Wb)
+
+    def euler_step(self, r, dt: float):
+        """One noise-free Euler step ``r + dt F(r)`` (= ``(1-a) r + a f(m)``, ``a = dt/tau``)."""
+        require_positive(dt, "dt")
+        return self._check_r(r) + dt * self.velocity(r)
+
+
+# --------------------------------------------------------------------------- #
+# Tolerances
+# --------------------------------------------------------------------------- #
+def q_tolerance_from_step(step_tol: float, dt: float) -> float:
+    """The ``q`` tolerance equivalent to a per-step displacement tolerance.
+
+    An Euler step moves the state by ``dt * F(r)``, so ``|r_{t+1} - r_t| < step_tol``
+    is ``q = |F|^2/2 < step_tol**2 / (2 dt**2)``.  Chapter 5, section on
+    tolerances (note 001, section 6.1.1 says only "on the order of the noise").
+    """
+    require_positive(step_tol, "step_tol")
+    require_positive(dt, "dt")
+    return float(step_tol) ** 2 / (2.0 * float(dt) ** 2)
+
+
+def q_noise_floor(n_units: int, sigma: float, tau: float, dt: float) -> float:
+    """Mean of ``|Delta r / dt|^2 / 2`` produced by the noise alone (exact for ``W = 0``).
+
+    For the note's discretisation
+    ``r_t = (1-a) r_{t-1} + a f(W r_{t-1} + c + sqrt(2 sigma^2 / a) xi)`` with
+    ``a = dt / tau``, a unit in its linear range and ``W = 0`` the stationary
+    finite-difference velocity has ``E[q] = 2 N sigma^2 / ((2 - a) tau dt)``,
+    i.e. ``N sigma^2 / (tau dt)`` for small ``a``: it grows like ``1/dt``.
+    """
+    if int(n_units) < 1:
+        raise ValueError(f"n_units: must be a positive integer, got {n_units!r}")
+    require_positive(sigma, "sigma")
+    require_positive(tau, "tau")
+    require_positive(dt, "dt")
+    a = dt / tau
+    if not a < 2:
+        raise ValueError(f"dt: the Euler map needs dt/tau < 2, got dt/tau = {a:g}")
+    return 2.0 * n_units * sigma**2 / ((2.0 - a) * tau * dt)
+
+
+# --------------------------------------------------------------------------- #
+# Stability
+# --------------------------------------------------------------------------- #
+def classify_stability(eigenvalues, tol: float = 1e-9) -> list:
+    """Label fixed points by the real parts of continuous-time Jacobian eigenvalues.
+
+    Parameters
+    ----------
+    eigenvalues : array or tensor, shape (M, N), complex or real
+        Eigenvalues of ``J`` at each of ``M`` fixed points.
+    tol : float
+        Real parts within ``tol`` of zero count as marginal.
+
+    Returns
+    -------
+    list of str
+        ``"stable"`` (all Re < -tol), ``"unstable"`` (all Re > tol),
+        ``"saddle"`` (some of each, none marginal) or ``"marginal"``.
+    """
+    from .validation import as_numpy
+
+    ev = as_numpy(eigenvalues)
+    if ev.ndim != 2:
+        raise ValueError(f"eigenvalues: must have shape (M, N), got {ev.shape}")
+    re = np.real(ev)
+    out = []
+    for row in re:
+        if np.any(np.abs(row) <= tol):
+            out.append("marginal")
+        elif np.all(row < 0):
+            out.append("stable")
+        elif np.all(row > 0):
+            out.append("unstable")
+        else:
+            out.append("saddle")
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# The batched finder
+# --------------------------------------------------------------------------- #
+@dataclass
+class FixedPoints:
+    """Fixed points of one network (one input condition).
+
+    Attributes
+    ----------
+    points : ndarray (M, N)
+        Distinct fixed points (``q < q_tol``), lowest-``q`` representative of each cluster.
+    q : ndarray (M,)
+        Kinetic energy at each.
+    eigenvalues : ndarray (M, N) complex
+        Eigenvalues of the continuous-time Jacobian, sorted by decreasing real part.
+    stability : list of str
+        :func:`classify_stability` labels.
+    slow_points : ndarray (S, N)
+        Distinct local minima of ``q`` with ``q >= q_tol`` (slow, not fixed).
+    slow_q : ndarray (S,)
+    n_starts, n_converged, n_slow, n_unconverged, n_outliers : int
+        How the ``K`` initial conditions ended.
+    """
+
+    points: np.ndarray
+    q: np.ndarray
+    eigenvalues: np.ndarray
+    stability: list
+    slow_points: np.ndarray
+    slow_q: np.ndarray
+    n_starts: int
+    n_converged: int
+    n_slow: int
+    n_unconverged: int
+    n_outliers: int = 0
+    final_states: np.ndarray = field(default=None, repr=False)
+    final_q: np.ndarray = field(default=None, repr=False)
+
+    def counts(self) -> dict:
+        """``{"stable": ..., "saddle": ..., "unstable": ..., "marginal": ...}``."""
+        return {k: self.stability.count(k) for k in ("stable", "saddle", "unstable", "marginal")}
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def _dedupe(points: np.ndarray, q: np.ndarray, tol: float) -> np.ndarray:
+    """Indices of one representative (lowest q) per cluster of points closer than ``tol``."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=int)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial.distance import cdist
+
+    adj = csr_matrix(cdist(points, points) < tol)
+    _, labels = connected_components(adj, directed=False)
+    reps = []
+    for lab in np.unique(labels):
+        members = np.flatnonzero(labels == lab)
+        reps.append(members[np.argmin(q[members])])
+    return np.array(sorted(reps), dtype=int)
+
+
+def find_fixed_points(
+    dynamics: RateDynamics,
+    initial_states,
+    *,
+    q_tol: float = 1e-20,
+    grad_tol: float = 1e-10,
+    max_iter: int = 200,
+    damping: float = 1e-3,
+    dedupe_tol: float = 1e-6,
+    outlier_scale: float | None = None,
+    stability_tol: float = 1e-9,
+) -> FixedPoints | list:
+    """Find fixed and slow points of a rate network from many initial conditions at once.
+
+    Every initial condition (and every network of a batch) takes the same
+    batched Levenberg--Marquardt step each iteration,
+
+    .. math::  \\delta = -\\bigl(\\nabla^2 q + \\lambda\\,\\bar d\\, I\\bigr)^{-1} \\nabla q,
+
+    (``d-bar`` the mean diagonal of ``J^T J`` plus ``1/tau^2``), accepted when
+    it lowers ``q`` (then ``lambda`` shrinks tenfold, else grows tenfold).  For
+    piecewise-linear ``f`` the Hessian is ``J^T J`` and, as ``lambda -> 0``,
+    the step is Newton's method on ``F = 0``: quadratic convergence to a
+    regular root, in one step once a ReLU network's activation pattern is
+    right.  For smooth ``f`` (tanh) the full Hessian is used, so that local
+    minima of ``q`` with ``q > 0`` (slow points, where ``J^T J`` may be
+    singular) are also reached at Newton's rate.
+
+    Parameters
+    ----------
+    dynamics : RateDynamics
+        The field; its batch shape ``B`` is preserved.
+    initial_states : tensor or array, shape (K, N) or (*B, K, N)
+    q_tol : float
+        A final state with ``q < q_tol`` is a fixed point.  See
+        :func:`q_tolerance_from_step` for the choice in time-step units.
+    grad_tol : float
+        A state with ``q >= q_tol`` and ``|grad q| <= grad_tol * (1 + q)`` is a slow point.
+    max_iter : int
+        Iterations of the batched loop.
+    damping : float
+        Initial ``lambda``.
+    dedupe_tol : float
+        Fixed points closer than this (Euclidean) are one point.
+    outlier_scale : float, optional
+        If given, discard fixed points whose distance to the nearest initial
+        state exceeds ``outlier_scale`` times the median nearest-neighbour
+        distance among the initial states (Golub & Sussillo's rule); off by default.
+    stability_tol : float
+        Passed to :func:`classify_stability` (in units of ``1/tau``).
+
+    Returns
+    -------
+    FixedPoints, or a list of them (one per network, in C order of ``B``) when batched.
+    """
+    import torch
+
+    r = dynamics._check_r(initial_states) if dynamics.batch_shape else torch.as_tensor(
+        initial_states, dtype=dynamics.W.dtype, device=dynamics.W.device)
+    if not dynamics.batch_shape and (r.ndim != 2 or r.shape[-1] != dynamics.n_units):
+        raise ValueError(f"initial_states: must have shape (K, {dynamics.n_units}), got {tuple(r.shape)}")
+    require_finite(r, "initial_states")
+    require_positive(q_tol, "q_tol")
+    require_positive(grad_tol, "grad_tol")
+    require_positive(dedupe_tol, "dedupe_tol")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter: must be >= 1, got {max_iter!r}")
+    r0 = r.clone()
+    n = dynamics.n_units
+    eye = torch.eye(n, dtype=r.dtype, device=r.device)
+    q = dynamics.kinetic_energy(r)
+    lam = torch.full_like(q, float(damping))
+    use_full_hessian = dynamics.act.name == "tanh"  # f'' = 0 for the piecewise-linear ones
+    for _ in range(int(max_iter)):
+        F = dynamics.velocity(r)
+        J = dynamics.jacobian(r)
+        g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+        gnorm = g.norm(dim=-1)
+        active = (q >= q_tol) & (gnorm > grad_tol * (1 + q)) & (lam < 1e12)
+        if not bool(active.any()):
+            break
+        H = J.mT @ J
+        if use_full_hessian:
+            w = F * dynamics.act.d2f(dynamics.preactivation(r)) / dynamics.tau
+            Wb = dynamics._W_b()
+            H = H + Wb.mT @ (w.unsqueeze(-1) * Wb)
+        scale = (J.mT @ J).diagonal(dim1=-2, dim2=-1).mean(-1) + dynamics.tau ** -2
+        A = H + (lam * scale)[..., None, None] * eye
+        step = -torch.linalg.solve(A, g.unsqueeze(-1)).squeeze(-1)
+        r_new = r + step * active.unsqueeze(-1)
+        q_new = dynamics.kinetic_energy(r_new)
+        accept = active & (q_new < q)
+        r = torch.where(accept.unsqueeze(-1), r_new, r)
+        q = torch.where(accept, q_new, q)
+        lam = torch.where(accept, lam * 0.1, torch.where(active, lam * 10.0, lam)).clamp_min(1e-15)
+
+    g = dynamics.kinetic_energy_gradient(r)
+    gnorm = g.norm(dim=-1)
+    J = dynamics.jacobian(r)
+    # move everything to numpy per network for the (cheap) bookkeeping
+    R, Q, G = r.detach().cpu().numpy(), q.detach().cpu().numpy(), gnorm.detach().cpu().numpy()
+    R0 = r0.detach().cpu().numpy()
+    Jn = J.detach().cpu().numpy()
+    if not dynamics.batch_shape:
+        return _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
+    K = R.shape[-2]
+    R, Q, G = R.reshape(-1, K, n), Q.reshape(-1, K), G.reshape(-1, K)
+    R0, Jn = R0.reshape(-1, K, n), Jn.reshape(-1, K, n, n)
+    return [_summarise(R[b], Q[b], G[b], R0[b], Jn[b], q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
+            for b in range(R.shape[0])]
+
+
+def _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol) -> FixedPoints:
+    from scipy.spatial.distance import cdist
+
+    fixed = Q < q_tol
+    slow = (~fixed) & (G <= grad_tol * (1 + Q))
+    idx = np.flatnonzero(fixed)
+    n_out = 0
+    if outlier_scale is not None and len(idx):
+        require_positive(outlier_scale, "outlier_scale")
+        d0 = cdist(R0, R0)
+        np.fill_diagonal(d0, np.inf)
+        ref = float(np.median(d0.min(axis=1))) if len(R0) > 1 else np.inf
+        far = cdist(R[idx], R0).min(axis=1) > outlier_scale * ref
+        n_out = int(far.sum())
+        idx = idx[~far]
+    keep = idx[_dedupe(R[idx], Q[idx], dedupe_tol)] if len(idx) else idx
+    pts, qs = R[keep], Q[keep]
+    ev = np.linalg.eigvals(Jn[keep]) if len(keep) else np.zeros((0, R.shape[-1]), dtype=complex)
+    if len(keep):
+        order = np.argsort(-np.real(ev), axis=1)
+        ev = np.take_along_axis(ev, order, axis=1)
+    sidx = np.flatnonzero(slow)
+    skeep = sidx[_dedupe(R[sidx], Q[sidx], dedupe_tol)] if len(sidx) else sidx
+    return FixedPoints(
+        points=pts, q=qs, eigenvalues=ev, stability=classify_stability(ev, stability_tol) if len(keep) else [],
+        slow_points=R[skeep], slow_q=Q[skeep], n_starts=len(R), n_converged=int(fixed.sum()),
+        n_slow=int(slow.sum()), n_unconverged=int(len(R) - fixed.sum() - slow.sum()), n_outliers=n_out,
+        final_states=R, final_q=Q,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Ground truth for small ReLU networks
+# --------------------------------------------------------------------------- #
+def relu_fixed_points_exhaustive(W, c, *, tol: float = 1e-12, max_units: int = 14) -> np.ndarray:
+    """Every isolated fixed point of ``r = relu(W r + c)`` by enumerating activation patterns.
+
+    For each of the ``2^N`` patterns ``D = diag(d)``, ``d`` in ``{0, 1}^N``, the
+    network is linear: ``r = D (W r + c)``, i.e. ``(I - D W) r = D c``.  The
+    solution is a fixed point iff its pre-activation ``m = W r + c`` has the
+    assumed signs (``m_k > 0`` where ``d_k = 1``, ``m_k <= 0`` where ``d_k = 0``).
+    Patterns with singular ``I - D W`` (continua of fixed points) are skipped.
+
+    Parameters
+    ----------
+    W : array (N, N), c : array (N,)
+    tol : float
+        Slack on the sign conditions.
+    max_units : int
+        Refuse larger ``N`` (the cost is ``2^N`` solves).
+
+    Returns
+    -------
+    ndarray (M, N)
+        The fixed points, sorted lexicographically.
+    """
+    require_square(W, "W")
+    W = np.asarray(W, dtype=float)
+    c = np.asarray(c, dtype=float)
+    N = W.shape[0]
+    if c.shape != (N,):
+        raise ValueError(f"c: must have shape ({N},), got {c.shape}")
+    if N > max_units:
+        raise ValueError(f"W: exhaustive enumeration needs N <= {max_units} (2^N patterns), got N = {N}")
+    d = ((np.arange(2**N)[:, None] >> np.arange(N)[None, :]) & 1).astype(float)  # (2^N, N)
+    A = np.eye(N)[None] - d[:, :, None] * W[None]
+    rhs = d * c[None]
+    det = np.linalg.det(A)
+    ok = np.abs(det) > 1e-12
+    sol = np.zeros_like(rhs)
+    sol[ok] = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
+    m = sol @ W.T + c
+    consistent = np.where(d > 0, m > -tol, m <= tol).all(axis=1) & ok
+    pts = sol[consistent]
+    if len(pts) == 0:
+        return pts.reshape(0, N)
+    pts = pts[_dedupe(pts, np.zeros(len(pts)), 1e-9)]
+    return pts[np.lexsort(pts.T[::-1])]

@@ -1,0 +1,364 @@
+"""Latent spaces of recurrent activity: Gaussian predictive information, DCA and PCA.
+
+Part II, chapter 4 (``book/part2_rate/04_latent_spaces``), after sections 4--5
+of note 001 (Amrut & Ankit) and Dynamical Components Analysis (Clark et al.,
+2019).  For a stationary Gaussian time series ``x_t`` in ``R^N`` projected to
+``y_t = V^T x_t`` (``V`` an ``N x d`` matrix with orthonormal columns), the
+predictive information of a past window of ``T`` steps about the next ``T``
+steps is
+
+.. math::
+
+    I_T(V) = \\log\\det \\Sigma_T(V) - \\tfrac12 \\log\\det \\Sigma_{2T}(V),
+
+in nats, where :math:`\\Sigma_n(V)` is the ``nd x nd`` block-Toeplitz covariance
+of ``n`` consecutive projected samples, built from the lagged cross-covariances
+:math:`C_k = \\operatorname{Cov}(x_{t+k}, x_t)` as :math:`V^\\top C_k V`.
+DCA maximises :math:`I_T(V)` over orthonormal ``V``; here many random starts
+are optimised at once as one batched problem.
+
+Shapes: data ``X`` is ``(time, N)`` or ``(trials, time, N)``; cross-covariances
+are ``(lags, N, N)``; projections are ``(N, d)`` or a batch ``(S, N, d)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .validation import as_numpy, require_finite, require_ndim, require_square
+
+__all__ = [
+    "lagged_cross_covariances",
+    "block_toeplitz",
+    "predictive_information",
+    "var1_cross_covariances",
+    "var1_predictive_information",
+    "DCAResult",
+    "dca",
+    "pca",
+    "subspace_angles",
+    "orthonormal_basis",
+]
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _as_tensor(x, device=None, dtype=None):
+    torch = _torch()
+    from .device import get_device
+
+    dev = get_device() if device is None else torch.device(device)
+    return torch.as_tensor(np.asarray(as_numpy(x)) if not isinstance(x, torch.Tensor) else x,
+                           dtype=torch.float64 if dtype is None else dtype, device=dev)
+
+
+def lagged_cross_covariances(X, n_lags: int, *, device=None, dtype=None):
+    """Estimate ``C_k = Cov(x_{t+k}, x_t)`` for ``k = 0 .. n_lags-1``.
+
+    Parameters
+    ----------
+    X : array or tensor, shape (time, N) or (trials, time, N)
+        The time series (several independent trials are pooled).
+    n_lags : int
+        Number of lags (``2T`` for a window of ``T``).
+
+    Returns
+    -------
+    tensor, shape (n_lags, N, N)
+        ``C[k] = mean_t (x_{t+k} - mu)(x_t - mu)^T`` over all trials and all
+        ``t`` for which both samples exist (``mu`` the pooled mean).
+    """
+    require_ndim(X, "X", (2, 3))
+    require_finite(X, "X")
+    X = _as_tensor(X, device, dtype)
+    if X.ndim == 2:
+        X = X.unsqueeze(0)
+    if int(n_lags) < 1 or int(n_lags) >= X.shape[1]:
+        raise ValueError(f"n_lags: must be in [1, time - 1] = [1, {X.shape[1] - 1}], got {n_lags!r}")
+    Xc = X - X.reshape(-1, X.shape[-1]).mean(0)
+    L = X.shape[1]
+    out = []
+    for k in range(int(n_lags)):
+        a, b = Xc[:, k:, :], Xc[:, : L - k, :]
+        out.append(_torch().einsum("rti,rtj->ij", a, b) / (a.shape[0] * a.shape[1]))
+    return _torch().stack(out)
+
+
+def block_toeplitz(cross_covs, n_blocks: int | None = None):
+    """Covariance of ``n`` consecutive samples from lagged cross-covariances.
+
+    Parameters
+    ----------
+    cross_covs : tensor, shape (..., L, d, d)
+        ``C[k] = Cov(y_{t+k}, y_t)``.
+    n_blocks : int, optional
+        Number of consecutive samples ``n <= L`` (default ``L``).
+
+    Returns
+    -------
+    tensor, shape (..., n d, n d)
+        Block ``(i, j)`` is ``Cov(y_{t+i}, y_{t+j})``: ``C[i-j]`` for ``i >= j``
+        and ``C[j-i]^T`` otherwise.
+    """
+    torch = _torch()
+    C = cross_covs
+    require_square(C, "cross_covs")
+    L, d = C.shape[-3], C.shape[-1]
+    n = L if n_blocks is None else int(n_blocks)
+    if not 1 <= n <= L:
+        raise ValueError(f"n_blocks: must be in [1, {L}], got {n_blocks!r}")
+    i = torch.arange(n, device=C.device)
+    lag = (i[:, None] - i[None, :]).abs()
+    lower = (i[:, None] >= i[None, :])[..., None, None]
+    B = torch.where(lower, C[..., lag, :, :], C.mT[..., lag, :, :])  # (..., n, n, d, d)
+    B = B.movedim(-3, -2)  # (..., n, d, n, d)
+    return B.reshape(*B.shape[:-4], n * d, n * d)
+
+
+def predictive_information(cross_covs, V=None, T: int | None = None):
+    """Gaussian predictive information ``I_T(V) = logdet S_T - logdet S_2T / 2`` in nats.
+
+    Parameters
+    ----------
+    cross_covs : tensor, shape (L, N, N)
+        Lagged cross-covariances of the full series, ``L >= 2T``.
+    V : tensor, shape (N, d) or (S, N, d), optional
+        Projection(s); ``None`` means the full space (``V = I``).  Columns
+        should be orthonormal (PI is invariant to an invertible change of basis
+        within the subspace, so any basis of the subspace gives the same value).
+    T : int, optional
+        Past/future window length (default ``L // 2``).
+
+    Returns
+    -------
+    tensor, shape () or (S,)
+    """
+    torch = _torch()
+    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
+    require_square(C, "cross_covs")
+    if C.ndim != 3:
+        raise ValueError(f"cross_covs: must have shape (L, N, N), got {tuple(C.shape)}")
+    L, N = C.shape[0], C.shape[-1]
+    T = L // 2 if T is None else int(T)
+    if T < 1 or 2 * T > L:
+        raise ValueError(f"T: need 1 <= T and 2T <= L = {L} lags, got T = {T}")
+    if V is not None:
+        V = V if isinstance(V, torch.Tensor) else _as_tensor(V, C.device, C.dtype)
+        if V.ndim not in (2, 3) or V.shape[-2] != N:
+            raise ValueError(f"V: must have shape ({N}, d) or (S, {N}, d), got {tuple(V.shape)}")
+        Cp = V.mT.unsqueeze(-3) @ C[: 2 * T] @ V.unsqueeze(-3)  # (..., 2T, d, d)
+    else:
+        Cp = C[: 2 * T]
+    S2 = block_toeplitz(Cp, 2 * T)
+    d = Cp.shape[-1]
+    S1 = S2[..., : T * d, : T * d]
+    return torch.linalg.slogdet(S1)[1] - 0.5 * torch.linalg.slogdet(S2)[1]
+
+
+# --------------------------------------------------------------------------- #
+# Ground truth: the stationary VAR(1) process
+# --------------------------------------------------------------------------- #
+def _var1_stationary(A, Q):
+    from scipy.linalg import solve_discrete_lyapunov
+
+    A = np.asarray(as_numpy(A), dtype=float)
+    Q = np.asarray(as_numpy(Q), dtype=float)
+    require_square(A, "A")
+    require_square(Q, "Q")
+    if A.shape != Q.shape:
+        raise ValueError(f"Q: must have the shape of A {A.shape}, got {Q.shape}")
+    rho = float(np.max(np.abs(np.linalg.eigvals(A))))
+    if not rho < 1:
+        raise ValueError(f"A: must be stable (spectral radius < 1) for a stationary process, got {rho:.6g}")
+    if not np.allclose(Q, Q.T, atol=1e-12) or np.min(np.linalg.eigvalsh((Q + Q.T) / 2)) <= 0:
+        raise ValueError("Q: must be symmetric positive definite (a noise covariance)")
+    return A, Q, solve_discrete_lyapunov(A, Q)
+
+
+def var1_cross_covariances(A, Q, n_lags: int, *, device=None, dtype=None):
+    """Exact ``C_k = A^k Sigma_0`` of ``x_{t+1} = A x_t + e_t``, ``e_t ~ N(0, Q)``.
+
+    ``Sigma_0`` solves ``Sigma_0 = A Sigma_0 A^T + Q``.  Returns shape ``(n_lags, N, N)``.
+    """
+    A, Q, S0 = _var1_stationary(A, Q)
+    if int(n_lags) < 1:
+        raise ValueError(f"n_lags: must be >= 1, got {n_lags!r}")
+    out, M = [], S0
+    for _ in range(int(n_lags)):
+        out.append(M)
+        M = A @ M
+    return _as_tensor(np.stack(out), device, dtype)
+
+
+def var1_predictive_information(A, Q) -> float:
+    """Closed form ``I_T = (logdet Sigma_0 - logdet Q) / 2`` of a VAR(1) process (any ``T >= 1``).
+
+    The process is Markov, so the past window tells the future window exactly
+    what ``x_t`` tells ``x_{t+1}``: ``H(x_{t+1}) - H(x_{t+1} | x_t)``.
+    """
+    _, Q, S0 = _var1_stationary(A, Q)
+    return 0.5 * (np.linalg.slogdet(S0)[1] - np.linalg.slogdet(Q)[1])
+
+
+# --------------------------------------------------------------------------- #
+# DCA and PCA
+# --------------------------------------------------------------------------- #
+def orthonormal_basis(M):
+    """Orthonormal basis of the column space: ``Q`` of a QR decomposition, sign-fixed.
+
+    ``M`` has shape ``(..., N, d)`` with ``d <= N``; the signs make ``diag(R) > 0``.
+    """
+    torch = _torch()
+    Qm, R = torch.linalg.qr(M)
+    s = torch.sign(R.diagonal(dim1=-2, dim2=-1))
+    s = torch.where(s == 0, torch.ones_like(s), s)
+    return Qm * s.unsqueeze(-2)
+
+
+@dataclass
+class DCAResult:
+    """Outcome of :func:`dca`.
+
+    Attributes
+    ----------
+    V : tensor (N, d)
+        Orthonormal basis of the best subspace found.
+    pi : float
+        Its predictive information (nats).
+    V_starts : tensor (S, N, d)
+        The optimum reached from each start.
+    pi_starts : tensor (S,)
+        The predictive information reached from each start.
+    """
+
+    V: object
+    pi: float
+    V_starts: object
+    pi_starts: object
+
+
+def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter: int = 200,
+        init=None, seed: int = 0) -> DCAResult:
+    """Dynamical Components Analysis: maximise ``I_T(V)`` over orthonormal ``N x d`` matrices.
+
+    ``V = orthonormal_basis(M)`` for an unconstrained ``M``; all ``S`` starts are
+    optimised together (their objectives are independent, so the sum's
+    optimum is every start's optimum) with L-BFGS and a strong-Wolfe line search.
+
+    Parameters
+    ----------
+    cross_covs : tensor (L, N, N)
+    d : int
+        Dimension of the projection (``1 <= d <= N``).
+    T : int, optional
+        Window (default ``L // 2``).
+    n_starts : int
+        Random orthonormal starts (ignored when ``init`` is given).
+    max_iter : int
+        L-BFGS iterations.
+    init : tensor (N, d) or (S, N, d), optional
+        Starting projections.
+    seed : int
+        Seed of the random starts.
+    """
+    torch = _torch()
+    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
+    N = C.shape[-1]
+    if not 1 <= int(d) <= N:
+        raise ValueError(f"d: must be in [1, N = {N}], got {d!r}")
+    if init is None:
+        if int(n_starts) < 1:
+            raise ValueError(f"n_starts: must be >= 1, got {n_starts!r}")
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        M0 = torch.randn(int(n_starts), N, int(d), generator=g, dtype=C.dtype).to(C.device)
+    else:
+        M0 = torch.as_tensor(init, dtype=C.dtype, device=C.device)
+        if M0.ndim == 2:
+            M0 = M0.unsqueeze(0)
+        if M0.ndim != 3 or tuple(M0.shape[-2:]) != (N, int(d)):
+            raise ValueError(f"init: must have shape ({N}, {d}) or (S, {N}, {d}), got {tuple(init.shape)}")
+    predictive_information(C, orthonormal_basis(M0), T)  # validates T early
+    M = M0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([M], lr=1.0, max_iter=int(max_iter), line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-9, tolerance_change=1e-12, history_size=20)
+
+    def closure():
+        opt.zero_grad()
+        loss = -predictive_information(C, orthonormal_basis(M), T).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        Vs = orthonormal_basis(M)
+        pis = predictive_information(C, Vs, T)
+        best = int(torch.argmax(pis))
+    return DCAResult(V=Vs[best].detach(), pi=float(pis[best]), V_starts=Vs.detach(), pi_starts=pis.detach())
+
+
+def pca(X, d: int, *, device=None, dtype=None):
+    """Top-``d`` principal axes of the pooled data.
+
+    Parameters
+    ----------
+    X : array or tensor, shape (samples, N) or (trials, time, N)
+    d : int
+
+    Returns
+    -------
+    V : tensor (N, d)
+        Orthonormal eigenvectors of the covariance, by decreasing variance.
+    variances : tensor (d,)
+        The corresponding eigenvalues.
+    """
+    torch = _torch()
+    require_ndim(X, "X", (2, 3))
+    require_finite(X, "X")
+    X = _as_tensor(X, device, dtype)
+    X = X.reshape(-1, X.shape[-1])
+    N = X.shape[-1]
+    if not 1 <= int(d) <= N:
+        raise ValueError(f"d: must be in [1, N = {N}], got {d!r}")
+    Xc = X - X.mean(0)
+    cov = Xc.T @ Xc / max(X.shape[0] - 1, 1)
+    evals, evecs = torch.linalg.eigh(cov)
+    order = torch.argsort(evals, descending=True)[: int(d)]
+    return evecs[:, order], evals[order]
+
+
+def subspace_angles(A, B) -> np.ndarray:
+    """Principal angles (radians, ascending) between the column spaces of ``A`` and ``B``.
+
+    A thin wrapper of :func:`scipy.linalg.subspace_angles` (which returns them
+    in descending order) with shape checks.
+
+    Parameters
+    ----------
+    A : array (N, p), B : array (N, q)
+        A 1-D array is a single vector.
+
+    Returns
+    -------
+    ndarray (min(p, q),)
+    """
+    from scipy.linalg import subspace_angles as _sa
+
+    A = np.asarray(as_numpy(A), dtype=float)
+    B = np.asarray(as_numpy(B), dtype=float)
+    A = A[:, None] if A.ndim == 1 else A
+    B = B[:, None] if B.ndim == 1 else B
+    require_ndim(A, "A", 2)
+    require_ndim(B, "B", 2)
+    if A.shape[0] != B.shape[0]:
+        raise ValueError(f"B: must have as many rows as A ({A.shape[0]}), got shape {B.shape}")
+    require_finite(A, "A")
+    require_finite(B, "B")
+    for name, M in (("A", A), ("B", B)):
+        if np.linalg.matrix_rank(M) < M.shape[1]:
+            raise ValueError(f"{name}: columns must be linearly independent (full column rank)")
+    return np.sort(_sa(A, B))
