@@ -80,6 +80,10 @@ __all__ = [
     "RateRNN",
     "initialise_ensemble",
     "euler_maruyama_noise_std",
+    "expected_relu",
+    "mean_drift_at",
+    "continuous_jacobian",
+    "relax",
     "TrialBatch",
     "PerceptionTask",
     "DecisionTask",
@@ -276,6 +280,67 @@ class RateRNN(torch.nn.Module):
     def keep_zero_diagonal(self) -> None:
         """Re-impose the zero diagonal (called after every optimiser step)."""
         self.W_rec.mul_(self.offdiag)
+
+
+def expected_relu(m, s):
+    r"""``E[max(0, m + s Z)]`` for ``Z ~ N(0, 1)``: ``m Phi(m/s) + s phi(m/s)`` (chapter 01).
+
+    ``m`` and ``s > 0`` broadcast (tensors or floats); returns a float64 tensor.
+    """
+    m = torch.as_tensor(m, dtype=torch.float64)
+    s = torch.as_tensor(s, dtype=torch.float64)
+    require_positive(s, "s")
+    z = m / s
+    Phi = 0.5 * (1 + torch.erf(z / math.sqrt(2)))
+    phi = torch.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    return m * Phi + s * phi
+
+
+def mean_drift_at(m, sigma: float, dt: float, tau: float, noise: str = "outside"):
+    r"""Mean drift ``E[r_t - r_{t-1}] / dt`` of a ReLU unit at ``r = 0`` with preactivation ``m``.
+
+    ``noise="outside"``: ``relu(m) / tau`` whatever ``dt``.  ``noise="inside"`` (the note's
+    form): ``E[relu(m + sqrt(2 sigma^2 / alpha) Z)] / tau``, which grows like ``dt^{-1/2}`` at
+    ``m = 0`` — the discretisation has no limit as ``dt -> 0`` (chapter 01).
+    """
+    require_positive(dt, "dt")
+    require_positive(tau, "tau")
+    require_positive(sigma, "sigma")
+    if noise not in NOISE_FORMS:
+        raise ValueError(f"noise: must be one of {NOISE_FORMS}, got {noise!r}")
+    m = torch.as_tensor(m, dtype=torch.float64)
+    if noise == "outside":
+        return torch.relu(m) / tau
+    return expected_relu(m, math.sqrt(2 * sigma**2 * tau / dt)) / tau
+
+
+def continuous_jacobian(model: "RateRNN", r, u):
+    r"""Jacobian of ``F`` (noise-free): ``(-I + diag(f'(m)) W_rec) / tau``: (B, M, N) -> (B, M, N, N)."""
+    require_shape(r, "r", (model.n_networks, None, model.n_units))
+    m = model.preactivation(r, u)
+    slope = math.tan(model.leak_angle)
+    d = torch.where(m > 0, torch.ones_like(m), torch.full_like(m, slope))
+    W = (model.W_rec * model.offdiag)[:, None]
+    eye = torch.eye(model.n_units, dtype=r.dtype, device=r.device)
+    return (-eye + d[..., :, None] * W) / model.tau
+
+
+@torch.no_grad()
+def relax(model: "RateRNN", u, r0, n_steps: int):
+    r"""Run the noise-free discretised dynamics for ``n_steps`` from ``r0`` (B, K, N) with constant ``u`` (B, K, I).
+
+    Returns the final rates (B, K, N) and their speed ``|F(r)|`` (B, K) in 1/ms.
+    """
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ValueError(f"n_steps: must be a non-negative integer, got {n_steps!r}")
+    require_shape(r0, "r0", (model.n_networks, None, model.n_units))
+    r = r0
+    zero = torch.zeros_like(r0)
+    for _ in range(n_steps):
+        r = model.step(r, u, zero)
+        if not torch.all(torch.isfinite(r)):
+            break
+    return r, model.drift(r, u).norm(dim=-1)
 
 
 def initialise_ensemble(n_networks: int, n_units: int, n_inputs: int, n_outputs: int, input_std: float, *,

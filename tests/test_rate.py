@@ -262,3 +262,48 @@ def test_paired_comparison():
         rate.paired_comparison(a, a[:5])
     with pytest.raises(ValueError, match="before"):
         rate.paired_comparison(a[:2], a[:2])
+
+
+# --------------------------------------------------------------------------- chapter 1 helpers
+def test_expected_relu_against_monte_carlo():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(400_000, generator=g, dtype=torch.float64)
+    for m in (-0.3, 0.0, 0.5):
+        mc = torch.relu(m + 0.2 * z).mean()
+        assert check_close(rate.expected_relu(m, 0.2), mc, f"E relu m={m}", rtol=0.01, atol=1e-4)
+    # negative: relu of the mean is not the mean of relu at the kink
+    assert not check_close(rate.expected_relu(0.0, 0.2), 0.0, "Jensen gap", atol=1e-3, strict=False)
+    with pytest.raises(ValueError, match="s"):
+        rate.expected_relu(0.0, 0.0)
+
+
+def test_mean_drift_inside_depends_on_dt():
+    out = [rate.mean_drift_at(0.0, 0.01, dt, 100.0, "outside") for dt in (10.0, 1.0)]
+    ins = [rate.mean_drift_at(0.0, 0.01, dt, 100.0, "inside") for dt in (10.0, 1.0)]
+    assert check_close(out[0], out[1], "outside: dt-independent")
+    assert check_close(ins[1] / ins[0], math.sqrt(10.0), "inside: grows like dt^-1/2", rtol=1e-12)
+    with pytest.raises(ValueError, match="noise"):
+        rate.mean_drift_at(0.0, 0.01, 1.0, 100.0, "both")
+
+
+def test_continuous_jacobian_against_autograd():
+    from rnnmath.verify import check_jacobian
+    for theta in (0.0, 0.3):
+        m = small_model(B=1, N=5, leak_angle=theta)
+        m.W_rec.requires_grad_(False)
+        u = torch.rand(1, 1, 2, dtype=torch.float64)
+        pts = torch.randn(4, 5, dtype=torch.float64)
+        fn = lambda r: m.drift(r[None, None], u)[0, 0]
+        jac = lambda r: rate.continuous_jacobian(m, r[None, None], u)[0, 0]
+        assert check_jacobian(fn, jac, pts, f"dF/dr theta={theta}")
+        wrong = lambda r: jac(r) + torch.eye(5, dtype=torch.float64) / m.tau
+        assert not check_jacobian(fn, wrong, pts, "missing -I", strict=False)
+
+
+def test_relax_converges_for_std_reading():
+    m = rate.initialise_ensemble(2, 30, 1, 1, 0.5, device=CPU, dtype=torch.float64, sigma=0.0)
+    m.W_rec.requires_grad_(False)
+    r, speed = rate.relax(m, torch.full((2, 3, 1), 0.8, dtype=torch.float64), torch.rand(2, 3, 30, dtype=torch.float64), 800)
+    assert check_bound(speed, "converged", upper=1e-6)
+    with pytest.raises(ValueError, match="n_steps"):
+        rate.relax(m, torch.zeros(2, 3, 1), torch.zeros(2, 3, 30), -1)
