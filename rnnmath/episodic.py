@@ -105,3 +105,551 @@ def iterate_map(step: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, 
     for _ in range(n_steps):
         out.append(step(out[-1]))
     return torch.stack(out)
+
+
+# =========================================================================== #
+# Energy analysis (chapters 01, 03-06 of Part I; note 000, Eqs. 1-2, 12-58)
+# =========================================================================== #
+import math as _math
+
+import numpy as _np
+
+from .validation import require_positive, require_symmetric
+
+__all__ += [
+    "LAGRANGIANS",
+    "activation_derivatives",
+    "lagrangian",
+    "legendre_dual",
+    "require_psd",
+    "energy_terms",
+    "energy",
+    "continuous_rhs",
+    "energy_rate_terms",
+    "integrate_continuous",
+    "reduced_ode_rhs",
+    "euler_feature_step",
+    "energy_feature_terms",
+    "feature_energy",
+    "adiabatic_step",
+    "delta_energy_terms",
+    "tracking_energy",
+    "cccp_energy",
+    "cccp_update",
+    "cccp_decrease",
+    "random_networks",
+    "run_adiabatic",
+    "run_tracking",
+    "cyclic_transition",
+    "memory_overlaps",
+    "simulate_continuous",
+    "symbolic_energy_parts",
+]
+
+
+def _check_name(sigma: str) -> str:
+    if not isinstance(sigma, str) or sigma not in ACTIVATIONS:
+        raise ValueError(f"sigma: must be one of {sorted(ACTIVATIONS)} for energy work, got {sigma!r}")
+    return sigma
+
+
+def _logcosh(x: torch.Tensor) -> torch.Tensor:
+    # log cosh x = |x| + log(1 + e^{-2|x|}) - log 2, stable for large |x|
+    a = x.abs()
+    return a + torch.log1p(torch.exp(-2 * a)) - _math.log(2.0)
+
+
+#: Per-unit Lagrangians L(x) with L' = sigma (so L = sum_i ell(x_i), grad L = sigma(x)),
+#: the second derivative sigma'' and the Legendre dual ell*(s) = s sigma^{-1}(s) - ell(sigma^{-1}(s)).
+LAGRANGIANS: dict[str, dict[str, Callable]] = {
+    "tanh": dict(
+        ell=_logcosh,
+        dual=lambda s: s * torch.atanh(s) + 0.5 * torch.log1p(-(s**2)),
+        second=lambda x: -2 * torch.tanh(x) * (1 - torch.tanh(x) ** 2),
+    ),
+    "softsign": dict(
+        ell=lambda x: x.abs() - torch.log1p(x.abs()),
+        dual=lambda s: -s.abs() - torch.log1p(-s.abs()),
+        second=lambda x: -2 * torch.sign(x) / (1 + x.abs()) ** 3,
+    ),
+    "asinh": dict(
+        ell=lambda x: x * torch.asinh(x) - torch.sqrt(1 + x**2) + 1,
+        dual=lambda s: torch.cosh(s) - 1,
+        second=lambda x: -x / (1 + x**2) ** 1.5,
+    ),
+}
+
+
+def activation_derivatives(x: torch.Tensor, sigma: str = "tanh"):
+    """Return ``(sigma(x), sigma'(x), sigma''(x))`` elementwise (same shape as ``x``)."""
+    name = _check_name(sigma)
+    s, _, d1 = ACTIVATIONS[name]
+    return s(x), d1(x), LAGRANGIANS[name]["second"](x)
+
+
+def lagrangian(x: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
+    """Lagrangian ``L(x) = sum_i ell(x_i)`` with ``grad L = sigma`` (note 000, Eq. 2's ``L_f``).
+
+    For tanh, ``L = sum log cosh x`` (Eq. 32).  ``x``: ``(..., N)`` -> ``(...,)``.
+    """
+    return LAGRANGIANS[_check_name(sigma)]["ell"](x).sum(-1)
+
+
+def legendre_dual(s: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
+    """Convex conjugate ``L*(s) = sum_i [s_i sigma^{-1}(s_i) - ell(sigma^{-1}(s_i))]``.
+
+    With ``s = sigma(x)`` it equals the first energy term ``x^T sigma(x) - L(x)``
+    (book chapter 05).  ``s``: ``(..., N)`` inside the range of ``sigma`` -> ``(...,)``.
+    """
+    name = _check_name(sigma)
+    if name in ("tanh", "softsign") and bool((s.abs() >= 1).any()):
+        raise ValueError(f"s: must lie in the open range (-1, 1) of {name}, got max |s| = {float(s.abs().max()):.6g}")
+    return LAGRANGIANS[name]["dual"](s).sum(-1)
+
+
+def require_psd(W, name: str, atol: float = 1e-10):
+    """Require a symmetric positive semi-definite matrix (or batch): min eigenvalue >= -atol.
+
+    (A general helper the core's :mod:`rnnmath.validation` does not have yet.)
+    """
+    require_symmetric(W, name, atol=atol)
+    ev = torch.linalg.eigvalsh(torch.as_tensor(W)).min()
+    if not float(ev) >= -atol:
+        raise ValueError(f"{name}: must be positive semi-definite (smallest eigenvalue {float(ev):.6g} < 0)")
+    return W
+
+
+def _check_network(Xi: torch.Tensor, Phi: torch.Tensor) -> tuple[int, int]:
+    require_ndim(Xi, "Xi", (2, 3))
+    require_square(Phi, "Phi")
+    if Phi.shape[-1] != Xi.shape[-1]:
+        raise ValueError(f"Phi: must be N_h x N_h with N_h = Xi.shape[-1] = {Xi.shape[-1]}, got shape {tuple(Phi.shape)}")
+    return Xi.shape[-2], Xi.shape[-1]
+
+
+def _check_vec(v: torch.Tensor, name: str, n: int, what: str) -> None:
+    if v.ndim < 1 or v.shape[-1] != n:
+        raise ValueError(f"{name}: last dimension must equal {what} = {n}, got shape {tuple(v.shape)}")
+
+
+def _mv(M: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return (M @ v.unsqueeze(-1)).squeeze(-1)
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a * b).sum(-1)
+
+
+def energy_terms(x, h, y, Xi, Phi, sigma_f: str = "tanh", sigma_h: str | None = None,
+                 alpha_s: float = 1.0, alpha_c: float = 1.0) -> dict:
+    """The four terms of the three-population energy (note 000, Eq. 2).
+
+    ``E1 = V_f^T sigma_f(V_f) - L_f``, ``E2 = V_h^T sigma_h(V_h) - L_h``,
+    ``E3 = -sqrt(alpha_s) sigma_f(V_f)^T Xi sigma_h(V_h)``,
+    ``E4 = -alpha_c V_d^T Xi Phi sigma_h(V_h)``.
+
+    Parameters
+    ----------
+    x, h, y : tensors ``(..., N_f)``, ``(..., N_h)``, ``(..., N_f)``
+        ``V_f``, ``V_h``, ``V_d``.
+    Xi : ``(..., N_f, N_h)``;  Phi : ``(..., N_h, N_h)``
+    sigma_f, sigma_h : activation names; ``sigma_h=None`` is the identity
+        (then ``E2 = |V_h|^2 / 2``, Eq. 12).
+
+    Returns
+    -------
+    dict ``{"E1", "E2", "E3", "E4"}`` of tensors ``(...,)``.
+    """
+    nf, nh = _check_network(Xi, Phi)
+    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f"); _check_vec(h, "h", nh, "N_h")
+    sf = ACTIVATIONS[_check_name(sigma_f)][0](x)
+    if sigma_h is None:
+        sh, Lh = h, 0.5 * (h**2).sum(-1)
+    else:
+        sh, Lh = ACTIVATIONS[_check_name(sigma_h)][0](h), lagrangian(h, sigma_h)
+    return {
+        "E1": _dot(x, sf) - lagrangian(x, sigma_f),
+        "E2": _dot(h, sh) - Lh,
+        "E3": -_math.sqrt(alpha_s) * _dot(sf, _mv(Xi, sh)),
+        "E4": -alpha_c * _dot(y, _mv(Xi, _mv(Phi, sh))),
+    }
+
+
+def energy(x, h, y, Xi, Phi, **kw) -> torch.Tensor:
+    """Total energy of Eq. 2, ``E1 + E2 + E3 + E4`` (shape ``(...,)``); see :func:`energy_terms`."""
+    t = energy_terms(x, h, y, Xi, Phi, **kw)
+    return t["E1"] + t["E2"] + t["E3"] + t["E4"]
+
+
+def continuous_rhs(x, h, y, Xi, Phi, T_f: float = 1.0, T_h: float = 1.0, T_d: float = 1.0,
+                   sigma_f: str = "tanh", sigma_h: str | None = None,
+                   alpha_s: float = 1.0, alpha_c: float = 1.0):
+    """Time derivatives ``(dV_f/dt, dV_h/dt, dV_d/dt)`` of the continuous system (note 000, Eq. 1).
+
+    ``T_f dV_f/dt = sqrt(alpha_s) Xi sigma_h(V_h) - V_f``,
+    ``T_h dV_h/dt = sqrt(alpha_s) Xi^T sigma_f(V_f) + alpha_c Phi^T Xi^T V_d - V_h``,
+    ``T_d dV_d/dt = sigma_f(V_f) - V_d``.  Shapes as in :func:`energy_terms`.
+    """
+    for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")):
+        require_positive(v, n)
+    nf, nh = _check_network(Xi, Phi)
+    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f"); _check_vec(h, "h", nh, "N_h")
+    sf = ACTIVATIONS[_check_name(sigma_f)][0](x)
+    sh = h if sigma_h is None else ACTIVATIONS[_check_name(sigma_h)][0](h)
+    XiT = Xi.transpose(-1, -2)
+    dx = (_math.sqrt(alpha_s) * _mv(Xi, sh) - x) / T_f
+    dh = (_math.sqrt(alpha_s) * _mv(XiT, sf) + alpha_c * _mv(Phi.transpose(-1, -2), _mv(XiT, y)) - h) / T_h
+    dy = (sf - y) / T_d
+    return dx, dh, dy
+
+
+def energy_rate_terms(x, h, y, Xi, Phi, T_f: float = 1.0, T_h: float = 1.0, T_d: float = 1.0,
+                      sigma_f: str = "tanh", sigma_h: str | None = None,
+                      alpha_s: float = 1.0, alpha_c: float = 1.0) -> dict:
+    """The three parts of ``dE/dt`` along Eq. 1 (book chapter 03).
+
+    ``dE/dt = -T_f sum sigma_f'(V_f) (dV_f/dt)^2 - T_h sum sigma_h'(V_h) (dV_h/dt)^2
+    - alpha_c sigma_h(V_h)^T Phi^T Xi^T dV_d/dt``.
+
+    Returns dict ``{"feature", "hidden", "delay"}`` of tensors ``(...,)``: the first two are
+    non-positive for increasing activations, the third has no sign.
+    """
+    dx, dh, dy = continuous_rhs(x, h, y, Xi, Phi, T_f, T_h, T_d, sigma_f, sigma_h, alpha_s, alpha_c)
+    d1f = ACTIVATIONS[sigma_f][2](x)
+    if sigma_h is None:
+        d1h, sh = torch.ones_like(h), h
+    else:
+        d1h, sh = ACTIVATIONS[sigma_h][2](h), ACTIVATIONS[sigma_h][0](h)
+    return {
+        "feature": -T_f * (d1f * dx**2).sum(-1),
+        "hidden": -T_h * (d1h * dh**2).sum(-1),
+        "delay": -alpha_c * _dot(_mv(Xi, _mv(Phi, sh)), dy),
+    }
+
+
+def integrate_continuous(x0, Xi, Phi, t_eval, T_f: float = 1.0, T_h: float = 1e-2, T_d: float = 1e-2,
+                         sigma_f: str = "tanh", h0=None, y0=None, rtol: float = 1e-10, atol: float = 1e-12):
+    """Integrate Eq. 1 (``sigma_h`` = identity, ``alpha = 1``) with scipy's stiff solver.
+
+    Parameters
+    ----------
+    x0 : ``(N_f,)`` initial ``V_f``; ``h0``/``y0`` default to their slaved values
+        ``(I + Phi^T) Xi^T sigma(x0)`` and ``sigma(x0)``.
+    Xi : ``(N_f, N_h)``;  Phi : ``(N_h, N_h)``;  t_eval : increasing times ``(K,)``.
+
+    Returns
+    -------
+    x, h, y : numpy arrays ``(K, N_f)``, ``(K, N_h)``, ``(K, N_f)``.
+    """
+    from scipy.integrate import solve_ivp
+
+    require_ndim(Xi, "Xi", 2)
+    nf, nh = _check_network(torch.as_tensor(Xi), torch.as_tensor(Phi))
+    Xi_n = _np.asarray(torch.as_tensor(Xi, dtype=torch.float64).cpu())
+    Phi_n = _np.asarray(torch.as_tensor(Phi, dtype=torch.float64).cpu())
+    x0 = _np.asarray(torch.as_tensor(x0, dtype=torch.float64).cpu())
+    require_shape(x0, "x0", (nf,))
+    for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")):
+        require_positive(v, n)
+    sig = {"tanh": _np.tanh, "asinh": _np.arcsinh, "softsign": lambda u: u / (1 + _np.abs(u))}[_check_name(sigma_f)]
+    s0 = sig(x0)
+    h0 = (Xi_n.T @ s0 + Phi_n.T @ Xi_n.T @ s0) if h0 is None else _np.asarray(h0, dtype=float)
+    y0 = s0 if y0 is None else _np.asarray(y0, dtype=float)
+
+    def rhs(_t, z):
+        x, h, y = z[:nf], z[nf:nf + nh], z[nf + nh:]
+        s = sig(x)
+        return _np.concatenate([(Xi_n @ h - x) / T_f, (Xi_n.T @ s + Phi_n.T @ (Xi_n.T @ y) - h) / T_h, (s - y) / T_d])
+
+    t_eval = _np.asarray(t_eval, dtype=float)
+    sol = solve_ivp(rhs, (t_eval[0], t_eval[-1]), _np.concatenate([x0, h0, y0]), method="Radau",
+                    t_eval=t_eval, rtol=rtol, atol=atol)
+    if not sol.success:  # pragma: no cover - solver failure is reported, never hidden
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    z = sol.y.T
+    return z[:, :nf], z[:, nf:nf + nh], z[:, nf + nh:]
+
+
+def reduced_ode_rhs(x, W, sigma: str = "tanh"):
+    """Slow-manifold ODE ``T_f dV_f/dt = W sigma(V_f) - V_f`` left when ``T_h, T_d -> 0`` (Eq. 6), ``T_f = 1``."""
+    return feature_map(W, x, _activation(_check_name(sigma))) - x
+
+
+def euler_feature_step(x, W, dt: float = 1.0, sigma: str = "tanh"):
+    """Euler step ``x + dt (W sigma(x) - x)`` of :func:`reduced_ode_rhs`; ``dt = T_f = 1`` gives Eq. 7."""
+    require_positive(dt, "dt")
+    return x + dt * reduced_ode_rhs(x, W, sigma)
+
+
+def _feature_mats(Xi, Phi):
+    XiT = Xi.transpose(-1, -2)
+    A = Xi @ XiT                                   # Xi Xi^T
+    B = Xi @ Phi.transpose(-1, -2) @ XiT           # Xi Phi^T Xi^T
+    C = Xi @ Phi @ Phi.transpose(-1, -2) @ XiT     # Xi Phi Phi^T Xi^T
+    return A, B, C
+
+
+def energy_feature_terms(x, y, Xi, Phi, sigma: str = "tanh") -> dict:
+    """Energy with ``V_h`` eliminated, term by term (note 000, Eq. 25 — its correct signs).
+
+    ``E(x; y) = [x^T s - L(x)] - 1/2 s^T Xi Xi^T s - s^T Xi Phi^T Xi^T y - 1/2 y^T Xi Phi Phi^T Xi^T y``
+    with ``s = sigma(x)``, ``x = V_f``, ``y = V_d``.
+
+    Returns dict ``{"E1", "quad", "cross", "delay"}`` of tensors ``(...,)``.
+    """
+    nf, _ = _check_network(Xi, Phi)
+    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f")
+    A, B, C = _feature_mats(Xi, Phi)
+    s = ACTIVATIONS[_check_name(sigma)][0](x)
+    return {
+        "E1": _dot(x, s) - lagrangian(x, sigma),
+        "quad": -0.5 * _dot(s, _mv(A, s)),
+        "cross": -_dot(s, _mv(B, y)),
+        "delay": -0.5 * _dot(y, _mv(C, y)),
+    }
+
+
+def feature_energy(x, y, Xi, Phi, sigma: str = "tanh") -> torch.Tensor:
+    """Sum of :func:`energy_feature_terms` (Eq. 25), shape ``(...,)``."""
+    return sum(energy_feature_terms(x, y, Xi, Phi, sigma).values())
+
+
+def adiabatic_step(x, y, Xi, Phi, sigma: str = "tanh"):
+    """One step of Eq. 27/44 with ``V_d = y`` held: ``x' = Xi Xi^T sigma(x) + Xi Phi^T Xi^T y``.
+
+    With ``y = sigma(x)`` it is the Elman feature update ``W sigma(x)`` of Eq. 7.
+    """
+    nf, _ = _check_network(Xi, Phi)
+    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f")
+    A, B, _ = _feature_mats(Xi, Phi)
+    return _mv(A, ACTIVATIONS[_check_name(sigma)][0](x)) + _mv(B, y)
+
+
+def delta_energy_terms(x0, x1, y0, y1, Xi, Phi, sigma: str = "tanh") -> dict:
+    """Correct term-by-term energy change ``E(x1; y1) - E(x0; y0)`` (note 000, Eqs. 34-38).
+
+    ``x1`` must be the adiabatic step ``adiabatic_step(x0, y0)`` for dE1 to take the printed
+    form of Eq. 34 (the x1 is substituted there); here dE1 is computed from its definition.
+
+    Returns dict ``{"dE1", "dE2", "dE3", "dE4", "dE5"}``: the changes of ``x^T s``, of ``-L``,
+    of ``-1/2 s^T A s``, of ``-s^T B y`` and of ``-1/2 y^T C y``.
+    """
+    A, B, C = _feature_mats(Xi, Phi)
+    sig = ACTIVATIONS[_check_name(sigma)][0]
+    s0, s1 = sig(x0), sig(x1)
+    return {
+        "dE1": _dot(x1, s1) - _dot(x0, s0),
+        "dE2": -(lagrangian(x1, sigma) - lagrangian(x0, sigma)),
+        "dE3": -0.5 * (_dot(s1, _mv(A, s1)) - _dot(s0, _mv(A, s0))),
+        "dE4": -(_dot(s1, _mv(B, y1)) - _dot(s0, _mv(B, y0))),
+        "dE5": -0.5 * (_dot(y1, _mv(C, y1)) - _dot(y0, _mv(C, y0))),
+    }
+
+
+def tracking_energy(x, Xi, Phi, sigma: str = "tanh") -> torch.Tensor:
+    """Eq. 25 with ``V_d = sigma(V_f)`` at the same time: ``L*(s) - 1/2 |(I + Phi^T) Xi^T s|^2``."""
+    return feature_energy(x, ACTIVATIONS[_check_name(sigma)][0](x), Xi, Phi, sigma)
+
+
+def cccp_energy(s, W, b=None, sigma: str = "tanh") -> torch.Tensor:
+    """Rate-variable energy ``E(s) = L*(s) - 1/2 s^T W s - b^T s`` (book chapter 05, theorem).
+
+    Parameters
+    ----------
+    s : ``(..., N)`` rates in the range of ``sigma``;  W : ``(..., N, N)``;  b : ``(..., N)`` or None.
+    """
+    require_square(W, "W")
+    _check_vec(s, "s", W.shape[-1], "N")
+    e = legendre_dual(s, sigma) - 0.5 * _dot(s, _mv(W, s))
+    if b is not None:
+        _check_vec(b, "b", W.shape[-1], "N")
+        e = e - _dot(b, s)
+    return e
+
+
+def cccp_update(s, W, b=None, sigma: str = "tanh", check_psd: bool = True):
+    """One CCCP step for :func:`cccp_energy`: ``s' = sigma(W s + b)`` (book chapter 05).
+
+    CCCP linearises the concave part ``-1/2 s^T W s`` at ``s`` and minimises the convex part
+    ``L*(s') - (W s + b)^T s'`` exactly, whose minimiser solves ``sigma^{-1}(s') = W s + b``.
+
+    Raises
+    ------
+    ValueError
+        If ``W`` is not symmetric (and, with ``check_psd``, positive semi-definite): the
+        splitting, hence the monotone-energy guarantee, needs both.
+    """
+    if check_psd:
+        require_psd(W, "W")
+    else:
+        require_symmetric(W, "W")
+    _check_vec(s, "s", W.shape[-1], "N")
+    u = _mv(W, s) if b is None else _mv(W, s) + b
+    return ACTIVATIONS[_check_name(sigma)][0](u)
+
+
+def cccp_decrease(s0, s1, W, sigma: str = "tanh") -> torch.Tensor:
+    """Exact energy change of one CCCP step, ``-1/2 d^T W d - D_{L*}(s0, s1)``, ``d = s1 - s0``.
+
+    ``D_{L*}(a, b) = L*(a) - L*(b) - sigma^{-1}(b)^T (a - b) >= 0`` is the Bregman divergence of
+    the dual Lagrangian.  Valid when ``s1 = sigma(W s0 + b)`` (any ``b``).  Shape ``(...,)``.
+    """
+    inv = ACTIVATIONS[_check_name(sigma)][1]
+    d = s1 - s0
+    bregman = legendre_dual(s0, sigma) - legendre_dual(s1, sigma) - _dot(inv(s1), s0 - s1)
+    return -0.5 * _dot(d, _mv(W, d)) - bregman
+
+
+def random_networks(batch: int, N_f: int, N_h: int, *, phi: str = "gaussian", scale: float = 1.0,
+                    generator: torch.Generator | None = None, device=None, dtype=torch.float64):
+    """A batch of random networks ``(Xi, Phi)`` for ensemble experiments.
+
+    ``Xi`` has i.i.d. ``N(0, scale^2 / N_h)`` entries; ``Phi`` is ``"gaussian"`` (i.i.d.
+    ``N(0, 1/N_h)``, non-symmetric), ``"symmetric"`` (its symmetric part) or ``"psd"``
+    (``G G^T / N_h``, so ``I + Phi`` is PSD).
+
+    Returns ``Xi`` ``(batch, N_f, N_h)`` and ``Phi`` ``(batch, N_h, N_h)``.
+    """
+    from .device import get_device
+
+    for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")):
+        if not isinstance(v, int) or v < 1:
+            raise ValueError(f"{n}: must be a positive integer, got {v!r}")
+    if phi not in ("gaussian", "symmetric", "psd"):
+        raise ValueError(f"phi: must be 'gaussian', 'symmetric' or 'psd', got {phi!r}")
+    device = get_device() if device is None else torch.device(device)
+    g = dict(generator=generator, device=device, dtype=dtype)
+    Xi = torch.randn(batch, N_f, N_h, **g) * (scale / _math.sqrt(N_h))
+    G = torch.randn(batch, N_h, N_h, **g) / _math.sqrt(N_h)
+    if phi == "symmetric":
+        G = 0.5 * (G + G.transpose(-1, -2))
+    elif phi == "psd":
+        G = G @ G.transpose(-1, -2) / _math.sqrt(N_h)
+    return Xi, G
+
+
+def run_adiabatic(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
+    """Run Eq. 7 and record both energy changes of each step (book chapter 04).
+
+    At each step ``V_d = sigma(V_f(t))``, ``V_f(t+1) = adiabatic_step(V_f(t), V_d)``.
+
+    Returns
+    -------
+    x : ``(n_steps + 1, ..., N_f)`` the trajectory;
+    dE_frozen : ``(n_steps, ...)`` ``E(x(t+1); y(t)) - E(x(t); y(t))`` (V_d frozen over the step);
+    dE_tracking : ``(n_steps, ...)`` ``E(x(t+1); sigma(x(t+1))) - E(x(t); sigma(x(t)))``.
+    """
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
+    sig = ACTIVATIONS[_check_name(sigma)][0]
+    xs, fr, tr = [x0], [], []
+    x = x0
+    for _ in range(n_steps):
+        y = sig(x)
+        x1 = adiabatic_step(x, y, Xi, Phi, sigma)
+        fr.append(feature_energy(x1, y, Xi, Phi, sigma) - feature_energy(x, y, Xi, Phi, sigma))
+        tr.append(tracking_energy(x1, Xi, Phi, sigma) - tracking_energy(x, Xi, Phi, sigma))
+        xs.append(x1)
+        x = x1
+    return torch.stack(xs), torch.stack(fr), torch.stack(tr)
+
+
+def run_tracking(s0, W, n_steps: int, sigma: str = "tanh"):
+    """Iterate the rate update ``s(t+1) = sigma(W s(t))`` (Eq. 10) and record ``E_W(s(t))``.
+
+    ``W`` need not be symmetric; the energy recorded is :func:`cccp_energy` with the symmetric
+    part ``(W + W^T)/2`` (a Lyapunov function only when ``W`` is symmetric PSD).
+
+    Returns ``s`` ``(n_steps + 1, ..., N)`` and ``E`` ``(n_steps + 1, ...)``.
+    """
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
+    require_square(W, "W")
+    Ws = 0.5 * (W + W.transpose(-1, -2))
+    sig = ACTIVATIONS[_check_name(sigma)][0]
+    ss = [s0]
+    for _ in range(n_steps):
+        ss.append(sig(_mv(W, ss[-1])))
+    S = torch.stack(ss)
+    return S, cccp_energy(S, Ws, None, sigma)
+
+
+def cyclic_transition(N_h: int, *, device=None, dtype=torch.float64) -> torch.Tensor:
+    """Cyclic shift ``Phi`` with ``Phi^T e_mu = e_{mu+1 mod N_h}`` (memory mu -> mu + 1)."""
+    from .device import get_device
+
+    if not isinstance(N_h, int) or N_h < 2:
+        raise ValueError(f"N_h: must be an integer >= 2, got {N_h!r}")
+    device = get_device() if device is None else torch.device(device)
+    return torch.roll(torch.eye(N_h, device=device, dtype=dtype), shifts=1, dims=1)
+
+
+def memory_overlaps(x, Xi, sigma: str = "tanh") -> torch.Tensor:
+    """Overlaps ``m = Xi^T sigma(x) / N_f`` of the rates with each stored memory, ``(..., N_h)``."""
+    nf = Xi.shape[-2]
+    _check_vec(x, "x", nf, "N_f")
+    return _mv(Xi.transpose(-1, -2), ACTIVATIONS[_check_name(sigma)][0](x)) / nf
+
+
+def simulate_continuous(x0, h0, y0, Xi, Phi, dt: float, n_steps: int, *, T_f: float = 1.0, T_h: float = 1.0,
+                        T_d: float = 1.0, sigma_f: str = "tanh", freeze_delay: bool = False):
+    """Batched classical Runge-Kutta (RK4) integration of Eq. 1 (``sigma_h`` = identity, ``alpha = 1``).
+
+    Parameters
+    ----------
+    x0, h0, y0 : ``(..., N_f)``, ``(..., N_h)``, ``(..., N_f)`` initial states (batch allowed).
+    Xi, Phi : ``(..., N_f, N_h)``, ``(..., N_h, N_h)``.
+    dt, n_steps : step size and number of steps.
+    freeze_delay : if True, ``V_d`` is held at ``y0`` (the limit ``T_d -> infinity``).
+
+    Returns
+    -------
+    x, h, y : ``(n_steps + 1, ...)`` trajectories.
+    """
+    require_positive(dt, "dt")
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
+    kw = dict(T_f=T_f, T_h=T_h, T_d=T_d, sigma_f=sigma_f)
+
+    def f(z):
+        dx, dh, dy = continuous_rhs(*z, Xi, Phi, **kw)
+        return dx, dh, (torch.zeros_like(dy) if freeze_delay else dy)
+
+    z = (x0, h0, y0)
+    out = [z]
+    for _ in range(n_steps):
+        k1 = f(z)
+        k2 = f(tuple(a + 0.5 * dt * k for a, k in zip(z, k1)))
+        k3 = f(tuple(a + 0.5 * dt * k for a, k in zip(z, k2)))
+        k4 = f(tuple(a + dt * k for a, k in zip(z, k3)))
+        z = tuple(a + dt / 6 * (p + 2 * q + 2 * r + w) for a, p, q, r, w in zip(z, k1, k2, k3, k4))
+        out.append(z)
+    return tuple(torch.stack([o[i] for o in out]) for i in range(3))
+
+
+def symbolic_energy_parts():
+    """Sympy matrix expressions for the energy of Eqs. 12-26 (book chapter 03).
+
+    Symbols: ``s = sigma_f(V_f)`` and ``y = V_d`` (``N_f x 1``), ``Xi`` (``N_f x N_h``),
+    ``Phi`` (``N_h x N_h``); ``h = Xi^T s + Phi^T Xi^T y`` is ``V_h`` on the slow manifold.
+
+    Returns
+    -------
+    dict with the symbols (``"s", "y", "Xi", "Phi", "h"``) and the terms defined from first
+    principles: ``"E2" = h^T h / 2`` (Eq. 15), ``"E3" = -s^T Xi h`` (Eq. 18),
+    ``"E4" = -y^T Xi Phi h`` (Eq. 21).
+    """
+    import sympy as sp
+
+    Nf, Nh = sp.symbols("N_f N_h", integer=True, positive=True)
+    s = sp.MatrixSymbol("s", Nf, 1)
+    y = sp.MatrixSymbol("y", Nf, 1)
+    Xi = sp.MatrixSymbol("Xi", Nf, Nh)
+    Phi = sp.MatrixSymbol("Phi", Nh, Nh)
+    h = Xi.T * s + Phi.T * Xi.T * y
+    return {
+        "s": s, "y": y, "Xi": Xi, "Phi": Phi, "h": h, "N_f": Nf, "N_h": Nh,
+        "E2": sp.Rational(1, 2) * h.T * h,
+        "E3": -s.T * Xi * h,
+        "E4": -y.T * Xi * Phi * h,
+    }

@@ -1,0 +1,144 @@
+"""Tests for rnnmath.episodic (Part I energy analysis, note 000): each derived formula passes,
+a wrong version (often the note's printed one) fails, and bad input raises ValueError."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+import torch
+from torch.func import jvp
+
+from rnnmath import episodic as ep
+from rnnmath.verify import (check_bound, check_close, check_hessian, check_jacobian,
+                            check_matrix_identity, check_scalar_identity)
+
+DT = torch.float64
+CPU = torch.device("cpu")
+
+
+@pytest.fixture
+def gen():
+    return torch.Generator().manual_seed(0)
+
+
+def _state(gen, B=16, N_f=7, N_h=3, phi="gaussian", scale=1.0):
+    Xi, Phi = ep.random_networks(B, N_f, N_h, phi=phi, scale=scale, generator=gen, device=CPU)
+    x = 2 * torch.randn(B, N_f, generator=gen, dtype=DT)
+    h = torch.randn(B, N_h, generator=gen, dtype=DT)
+    y = torch.tanh(torch.randn(B, N_f, generator=gen, dtype=DT))
+    return Xi, Phi, x, h, y
+
+
+# ----------------------------------------------------------------- chapter 03
+@pytest.mark.parametrize("sigma", ["tanh", "softsign", "asinh"])
+def test_lagrangian_gradient_is_sigma(gen, sigma):
+    x = 3 * torch.randn(5, 6, generator=gen, dtype=DT)
+    sig = ep.ACTIVATIONS[sigma][0]
+    check_jacobian(lambda v: ep.lagrangian(v, sigma), sig, x, f"grad L = {sigma}")
+    bad = check_jacobian(lambda v: ep.lagrangian(v, sigma), lambda v: 2 * sig(v), x, "wrong", strict=False)
+    assert not bad.passed
+
+
+@pytest.mark.parametrize("sigma", ["tanh", "softsign", "asinh"])
+def test_legendre_dual_equals_first_energy_term(gen, sigma):
+    x = 2 * torch.randn(20, 5, generator=gen, dtype=DT)
+    s = ep.ACTIVATIONS[sigma][0](x)
+    first = (x * s).sum(-1) - ep.lagrangian(x, sigma)
+    check_close(ep.legendre_dual(s, sigma), first, f"L*(sigma(x)) = x.s - L(x) [{sigma}]")
+    assert not check_close(ep.legendre_dual(s, sigma), first + ep.lagrangian(x, sigma), "wrong", strict=False).passed
+
+
+def test_tanh_dual_closed_form_symbolic():
+    s = sp.Symbol("s", real=True)
+    x = sp.atanh(s)
+    lhs = s * x - sp.log(sp.cosh(x))
+    check_scalar_identity(sp.diff(lhs, s), sp.diff(s * sp.atanh(s) + sp.log(1 - s**2) / 2, s), "d/ds of L*")
+    assert not check_scalar_identity(sp.diff(lhs, s), sp.diff(s * sp.atanh(s) - sp.log(1 - s**2) / 2, s),
+                                     "wrong sign", strict=False).passed
+
+
+@pytest.mark.parametrize("sigma_h", [None, "asinh"])
+def test_energy_gradient_matches_dynamics(gen, sigma_h):
+    Xi, Phi, x, h, y = _state(gen, B=1)
+    Xi, Phi = Xi[0], Phi[0]
+    N_f, N_h = Xi.shape
+    c = dict(T_f=1.3, T_h=0.4, T_d=2.0, alpha_s=0.7, alpha_c=1.6)
+    a = dict(alpha_s=0.7, alpha_c=1.6)
+    split = lambda z: (z[:N_f], z[N_f:N_f + N_h], z[N_f + N_h:])
+    pts = torch.randn(4, 2 * N_f + N_h, generator=gen, dtype=DT)
+
+    def grad(z, sign=1.0):
+        x, h, y = split(z)
+        dx, dh, dy = ep.continuous_rhs(x, h, y, Xi, Phi, sigma_h=sigma_h, **c)
+        d1h = torch.ones_like(h) if sigma_h is None else ep.ACTIVATIONS[sigma_h][2](h)
+        sh = h if sigma_h is None else ep.ACTIVATIONS[sigma_h][0](h)
+        return torch.cat([-c["T_f"] * ep.ACTIVATIONS["tanh"][2](x) * dx, -c["T_h"] * d1h * dh,
+                          -sign * c["alpha_c"] * Xi @ (Phi @ sh)])
+
+    E = lambda z: ep.energy(*split(z), Xi, Phi, sigma_h=sigma_h, **a)
+    check_jacobian(E, grad, pts, "grad E")
+    assert not check_jacobian(E, lambda z: grad(z, -1.0), pts, "wrong sign of V_d part", strict=False).passed
+
+
+def test_energy_rate_theorem_and_negative(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    rhs = ep.continuous_rhs(x, h, y, Xi, Phi, T_h=0.5, T_d=2.0)
+    _, dEdt = jvp(lambda a, b, c: ep.energy(a, b, c, Xi, Phi), (x, h, y), rhs)
+    parts = ep.energy_rate_terms(x, h, y, Xi, Phi, T_h=0.5, T_d=2.0)
+    check_close(parts["feature"] + parts["hidden"] + parts["delay"], dEdt, "dE/dt")
+    assert not check_close(parts["feature"] + parts["hidden"], dEdt, "no V_d", strict=False).passed
+    check_bound(parts["feature"], "feature <= 0", upper=0.0)
+    check_bound(parts["hidden"], "hidden <= 0", upper=0.0)
+
+
+def test_energy_monotone_with_frozen_delay_but_not_moving(gen):
+    Xi, Phi, x, h, y = _state(gen, B=32)
+    X, H, Y = ep.simulate_continuous(x, h, y, Xi, Phi, 0.02, 150, T_h=0.5, freeze_delay=True)
+    E = ep.energy(X, H, Y, Xi, Phi)
+    check_bound(torch.diff(E, dim=0), "frozen", upper=0.0, atol=1e-9)
+    X, H, Y = ep.simulate_continuous(x, h, y, Xi, Phi, 0.02, 150, T_h=0.5, T_d=2.0)
+    E = ep.energy(X, H, Y, Xi, Phi)
+    assert not check_bound(torch.diff(E, dim=0), "moving", upper=0.0, atol=1e-9, strict=False).passed
+
+
+def test_symbolic_energy_sum_and_note_sign_errors():
+    d = ep.symbolic_energy_parts()
+    s, y, Xi, Phi = d["s"], d["y"], d["Xi"], d["Phi"]
+    half = sp.Rational(1, 2)
+    combo = lambda a, b, c: (a * s.T * Xi * Xi.T * s + b * s.T * Xi * Phi.T * Xi.T * y
+                             + c * y.T * Xi * Phi * Phi.T * Xi.T * y)
+    tot = d["E2"] + d["E3"] + d["E4"]
+    check_matrix_identity(tot, combo(-half, -1, -half), "Eq. 25")
+    assert not check_matrix_identity(tot, combo(half, -1, -half), "Eq. 28", strict=False).passed
+    assert not check_matrix_identity(tot, combo(half, 1, half), "Eq. 45", strict=False).passed
+    check_matrix_identity(d["E2"], combo(half, 1, half), "Eq. 17")
+
+
+def test_feature_energy_equals_full_energy_on_slaved_hidden(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    XiT, PhiT = Xi.transpose(-1, -2), Phi.transpose(-1, -2)
+    hs = (XiT @ torch.tanh(x).unsqueeze(-1) + PhiT @ XiT @ y.unsqueeze(-1)).squeeze(-1)
+    check_close(ep.feature_energy(x, y, Xi, Phi), ep.energy(x, hs, y, Xi, Phi), "Eq. 25 = Eq. 2")
+    assert not check_close(ep.feature_energy(x, y, Xi, Phi), ep.energy(x, h, y, Xi, Phi), "unslaved",
+                           strict=False).passed
+
+
+def test_bad_input_energy(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    with pytest.raises(ValueError, match="Phi"):
+        ep.energy(x, h, y, Xi, Phi[..., :2, :2])
+    with pytest.raises(ValueError, match="x"):
+        ep.energy(x[..., :3], h, y, Xi, Phi)
+    with pytest.raises(ValueError, match="h"):
+        ep.energy(x, x, y, Xi, Phi)
+    with pytest.raises(ValueError, match="sigma"):
+        ep.energy(x, h, y, Xi, Phi, sigma_f="relu")
+    with pytest.raises(ValueError, match="T_h"):
+        ep.continuous_rhs(x, h, y, Xi, Phi, T_h=0.0)
+    with pytest.raises(ValueError, match="n_steps"):
+        ep.simulate_continuous(x, h, y, Xi, Phi, 0.1, 0)
+    with pytest.raises(ValueError, match="s"):
+        ep.legendre_dual(torch.tensor([1.5], dtype=DT), "tanh")
+    with pytest.raises(ValueError, match="phi"):
+        ep.random_networks(2, 3, 2, phi="orthogonal", device=CPU)
