@@ -1,0 +1,197 @@
+"""Tests of rnnmath.unitary (Part V, note 004)."""
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from rnnmath import unitary as U
+from rnnmath.verify import check_bound, check_close, check_matrix_identity
+
+F64 = torch.float64
+
+
+def _rand_rnn(n=4, m=3, p=2, norm=0.9, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    A = torch.randn(n, n, generator=g, dtype=F64)
+    return U.RNNParams(norm * A / torch.linalg.matrix_norm(A, 2), torch.randn(n, m, generator=g, dtype=F64),
+                       torch.randn(n, generator=g, dtype=F64), torch.randn(p, n, generator=g, dtype=F64),
+                       torch.rand(n, generator=g, dtype=F64)), g
+
+
+def _bounded_inputs(T, m, bound, g):
+    x = torch.randn(T, m, generator=g, dtype=F64)
+    return bound * x / x.norm(dim=-1, keepdim=True).clamp_min(1.0)
+
+
+# ----------------------------------------------------------------- chapter 1
+def test_rnn_run_matches_explicit_loop():
+    theta, g = _rand_rnn()
+    x = torch.randn(7, 3, generator=g, dtype=F64)
+    y, h = theta.run(x, "tanh")
+    hk = theta.h0
+    for k in range(7):
+        hk = torch.tanh(theta.W @ hk + theta.F @ x[k] + theta.b)
+        check_close(h[k], hk, "state")
+        check_close(y[k], theta.C @ hk, "output")
+
+
+def test_rnn_run_batches_like_a_loop():
+    theta, g = _rand_rnn()
+    x = torch.randn(5, 9, 3, generator=g, dtype=F64)
+    yb, _ = theta.run(x)
+    check_close(yb, torch.stack([theta.run(x[i])[0] for i in range(5)]), "batched = looped")
+
+
+@pytest.mark.parametrize("arg", ["W", "F", "b", "C", "x", "h0"])
+def test_rnn_run_rejects_bad_shapes(arg):
+    theta, _ = _rand_rnn()
+    kw = dict(W=theta.W, F=theta.F, b=theta.b, C=theta.C, x=torch.zeros(4, 3, dtype=F64), h0=theta.h0)
+    bad = {"W": torch.zeros(4, 3), "F": torch.zeros(5, 3), "b": torch.zeros(5), "C": torch.zeros(2, 5),
+           "x": torch.zeros(4, 2), "h0": torch.zeros(3)}
+    kw[arg] = bad[arg].to(F64)
+    with pytest.raises(ValueError, match=arg):
+        U.rnn_run(kw["W"], kw["F"], kw["b"], kw["C"], kw["x"], kw["h0"])
+
+
+def test_unknown_activation_rejected():
+    with pytest.raises(ValueError, match="activation"):
+        U.get_activation("swish")
+
+
+def test_similarity_transform_identity_equivalence_and_negative():
+    theta, g = _rand_rnn()
+    T = torch.randn(4, 4, generator=g, dtype=F64) + 3 * torch.eye(4, dtype=F64)
+    x = torch.randn(50, 3, generator=g, dtype=F64)
+    y, h = theta.run(x, "identity")
+    th2 = U.similarity_transform(theta, T)
+    y2, h2 = th2.run(x, "identity")
+    check_close(y2, y, "outputs agree", rtol=1e-9)
+    assert not check_close(h2, h, "states agree", strict=False).passed
+    # the poster's list (bias not transformed) is rejected by the same check
+    th_printed = U.RNNParams(th2.W, th2.F, theta.b, th2.C, th2.h0)
+    assert not check_close(th_printed.run(x, "identity")[0], y, "printed list", rtol=1e-9, strict=False).passed
+
+
+def test_similarity_transform_relu_pd_only():
+    theta, g = _rand_rnn()
+    x = torch.randn(50, 3, generator=g, dtype=F64)
+    y, _ = theta.run(x)
+    PD = torch.eye(4, dtype=F64)[[2, 0, 3, 1]] * torch.tensor([0.5, 2.0, 1.5, 0.7], dtype=F64)
+    check_close(U.similarity_transform(theta, PD).run(x)[0], y, "PD keeps relu outputs", rtol=1e-9)
+    Q = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=F64))[0]
+    assert not check_close(U.similarity_transform(theta, Q).run(x)[0], y, "Q", rtol=1e-9, strict=False).passed
+
+
+def test_similarity_transform_rejects_singular_T():
+    theta, _ = _rand_rnn()
+    with pytest.raises(ValueError, match="T"):
+        U.similarity_transform(theta, torch.zeros(4, 4, dtype=F64))
+    with pytest.raises(ValueError, match="T"):
+        U.similarity_transform(theta, torch.eye(3, dtype=F64))
+
+
+def test_symbolic_equivalence_and_printed_list():
+    n, m = sp.symbols("n m", integer=True, positive=True)
+    W, T = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("T", n, n)
+    F, b = sp.MatrixSymbol("F", n, m), sp.MatrixSymbol("b", n, 1)
+    h, x = sp.MatrixSymbol("h", n, 1), sp.MatrixSymbol("x", m, 1)
+    step = (T * W * T.I) * (T * h) + (T * F) * x
+    check_matrix_identity(step + T * b, T * (W * h + F * x + b))
+    assert not check_matrix_identity(step + b, T * (W * h + F * x + b), strict=False).passed
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "identity"])
+def test_lipschitz_constants(name):
+    est = U.lipschitz_estimate(name, 20_000, generator=torch.Generator().manual_seed(0))
+    check_close(est, U.LIPSCHITZ[name], rtol=1e-3, atol=1e-6)
+    # a wrong constant is rejected (sigmoid's 1/4 is not 1, tanh's 1 is not 1/2)
+    wrong = {"relu": 0.5, "tanh": 0.5, "sigmoid": 1.0, "identity": 2.0}[name]
+    assert not check_close(est, wrong, rtol=1e-3, strict=False).passed
+
+
+def test_lipschitz_estimate_rejects_bad_pairs():
+    with pytest.raises(ValueError, match="n_pairs"):
+        U.lipschitz_estimate("relu", 0)
+
+
+# ----------------------------------------------------------------- chapter 2
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_unitary_dilation_is_orthogonal_with_W_block(n):
+    theta, _ = _rand_rnn(n=n, norm=0.97, seed=n)
+    Uw = U.unitary_dilation(theta.W)
+    eye = torch.eye(2 * n, dtype=F64)
+    check_close(Uw @ Uw.T, eye, "U U^T = I", atol=1e-12)
+    check_close(Uw.T @ Uw, eye, "U^T U = I", atol=1e-12)
+    check_close(Uw[:n, :n], theta.W, "top-left block")
+
+
+def test_dilation_with_wrong_sign_is_not_orthogonal():
+    theta, _ = _rand_rnn(n=4)
+    Uw = U.unitary_dilation(theta.W).clone()
+    Uw[4:, 4:] *= -1  # +W^T instead of -W^T: the note-free "obvious" guess
+    assert not check_close(Uw @ Uw.T, torch.eye(8, dtype=F64), atol=1e-12, strict=False).passed
+
+
+def test_unitary_dilation_rejects_expansive_W():
+    with pytest.raises(ValueError, match="W"):
+        U.unitary_dilation(1.1 * torch.eye(3, dtype=F64))
+
+
+def test_psd_sqrt_and_rejection():
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(5, 5, generator=g, dtype=F64)
+    M = A @ A.T
+    R = U.psd_sqrt(M)
+    check_close(R @ R, M, rtol=1e-10)
+    with pytest.raises(ValueError, match="M"):
+        U.psd_sqrt(-M)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_theorem1_outputs_identical_and_extra_states_zero(seed):
+    theta, g = _rand_rnn(n=5, m=3, p=2, norm=0.95, seed=seed)
+    x = _bounded_inputs(3000, 3, 2.0, g)
+    emb = U.orthogonal_embedding(theta, input_bound=2.0)
+    y, h = theta.run(x)
+    yu, hu = emb.run(x)
+    check_close(yu, y, "outputs agree", rtol=1e-12, atol=1e-12)
+    check_close(hu[:, :5], h, "first n states agree", rtol=1e-12, atol=1e-12)
+    check_close(hu[:, 5:], torch.zeros_like(h), "extra states zero", atol=0.0)
+    check_bound(h.norm(dim=-1), "state bound", upper=emb.state_bound)
+    Wu = emb.params.W
+    check_close(Wu @ Wu.T, torch.eye(10, dtype=F64), atol=1e-12)
+
+
+def test_theorem1_needs_the_offset():
+    theta, g = _rand_rnn(n=5, norm=0.95, seed=3)
+    x = _bounded_inputs(500, 3, 2.0, g)
+    y, _ = theta.run(x)
+    emb0 = U.orthogonal_embedding(theta, input_bound=2.0, offset=0.0)
+    assert not check_close(emb0.run(x)[0], y, rtol=1e-12, atol=1e-12, strict=False).passed
+
+
+def test_theorem1_rejects_noncontractive_W_and_unbounded_input():
+    theta, g = _rand_rnn(n=4, norm=1.0)
+    with pytest.raises(ValueError, match="W"):
+        U.orthogonal_embedding(theta, input_bound=1.0)
+    theta, g = _rand_rnn(n=4, norm=0.9)
+    with pytest.raises(ValueError, match="input_bound"):
+        U.orthogonal_embedding(theta, input_bound=math.inf)
+    with pytest.raises(ValueError, match="input_bound"):
+        U.orthogonal_embedding(theta, input_bound=-1.0)
+    emb = U.orthogonal_embedding(theta, input_bound=1.0)
+    with pytest.raises(ValueError, match="x"):
+        emb.run(torch.full((10, 3), 5.0, dtype=F64))
+
+
+def test_relu_state_bound_holds_and_is_needed():
+    theta, g = _rand_rnn(n=6, norm=0.99, seed=5)
+    x = _bounded_inputs(5000, 3, 1.0, g)
+    B = U.relu_state_bound(theta.W, theta.F, theta.b, 1.0, theta.h0)
+    _, h = theta.run(x)
+    check_bound(h.norm(dim=-1), upper=B)
+    # a bound ignoring the recurrence (1 step of drive) is too small: rejected
+    one_step = float(torch.linalg.matrix_norm(theta.F, 2)) + float(theta.b.norm())
+    assert not check_bound(h.norm(dim=-1), upper=one_step * 0.5, strict=False).passed
