@@ -43,6 +43,7 @@ __all__ = [
     "gated_vector_field",
     "gated_jacobian",
     "gated_tangent",
+    "symbolic_jacobian_blocks",
     "rk4_step",
     "integrate",
     "gauss_hermite",
@@ -276,6 +277,52 @@ def gated_tangent(x, V, net: GatedNetwork):
     dVz = -Vz + net.alpha_z[:, None, None] * (net.J_z @ pv)
     dVr = -Vr + net.alpha_r[:, None, None] * (net.J_r @ pv)
     return torch.cat([dVh, dVz, dVr], dim=1)
+
+
+def symbolic_jacobian_blocks():
+    """Derive the entries of ``D`` with sympy for general ``N`` (index notation).
+
+    The equations of motion are written for unit ``i`` with ``Sum_j`` over ``j = 1..N``
+    and undefined elementwise functions ``phi`` and ``sigma``; each block entry
+    ``d(dx_i/dt)/d y_k`` is differentiated by sympy (``KroneckerDelta`` appears) and
+    returned next to the hand-derived entry used by :func:`gated_jacobian`.
+
+    Returns
+    -------
+    list of ``(block, derived, claimed)``, block names ``"hh"``, ``"hz"``, ... .
+    The range condition ``1 <= k <= N`` that sympy attaches as a ``Piecewise`` is
+    resolved to its in-range branch (``k`` indexes a unit).
+    """
+    import sympy as sp
+
+    i, j, k, N = sp.symbols("i j k N", integer=True, positive=True)
+    h, z, r = sp.IndexedBase("h"), sp.IndexedBase("z"), sp.IndexedBase("r")
+    Jh, Jz, Jr = sp.IndexedBase("J^h"), sp.IndexedBase("J^z"), sp.IndexedBase("J^r")
+    g, az, ar = sp.symbols("g_h alpha_z alpha_r", positive=True)
+    phi, sig = sp.Function("phi"), sp.Function("sigma")
+    rec = sp.Sum(Jh[i, j] * phi(h[j]) * sig(r[j]), (j, 1, N))
+    rhs = {
+        "h": sig(z[i]) * (-h[i] + g * rec),
+        "z": -z[i] + az * sp.Sum(Jz[i, j] * phi(h[j]), (j, 1, N)),
+        "r": -r[i] + ar * sp.Sum(Jr[i, j] * phi(h[j]), (j, 1, N)),
+    }
+    var = {"h": h, "z": z, "r": r}
+    d = sp.KroneckerDelta(i, k)
+    dphi = sp.Derivative(phi(h[k]), h[k])
+    claimed = {
+        "hh": sig(z[i]) * (-d + g * Jh[i, k] * dphi * sig(r[k])),
+        "hz": d * sp.Derivative(sig(z[i]), z[i]) * (-h[i] + g * rec),
+        "hr": g * sig(z[i]) * Jh[i, k] * phi(h[k]) * sp.Derivative(sig(r[k]), r[k]),
+        "zh": az * Jz[i, k] * dphi, "zz": -d, "zr": sp.Integer(0),
+        "rh": ar * Jr[i, k] * dphi, "rz": sp.Integer(0), "rr": -d,
+    }
+    out = []
+    for a in "hzr":
+        for b in "hzr":
+            der = sp.diff(rhs[a], var[b][k]).doit()
+            der = der.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
+            out.append((a + b, der, claimed[a + b]))
+    return out
 
 
 # --------------------------------------------------------------------------- #

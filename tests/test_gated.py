@@ -144,3 +144,12 @@ def test_adjoint_matches_autograd_and_printed_sign_fails():
     assert not V.check_close(gp[0], gb[0], "printed sign", rtol=2e-3, atol=0, strict=False).passed
     assert lam.shape == (41, 2, 12)
     V.check_close(lam[-1], torch.zeros(2, 12, dtype=DT), "lambda(T) = 0")
+
+
+def test_symbolic_jacobian_blocks_all_agree_and_a_wrong_block_fails():
+    blocks = G.symbolic_jacobian_blocks()
+    assert [b for b, _, _ in blocks] == ["hh", "hz", "hr", "zh", "zz", "zr", "rh", "rz", "rr"]
+    for b, derived, claimed in blocks:
+        V.check_scalar_identity(derived, claimed, b)
+    _, derived_hz, claimed_hz = blocks[1]
+    assert not V.check_scalar_identity(derived_hz, 0, "hz = 0 (gate as constant)", strict=False).passed
