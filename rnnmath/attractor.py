@@ -1,0 +1,865 @@
+"""Part III — attractor nets: energy, update schedules, stationary gradients, convolutional symmetry.
+
+Companion code of ``book/part3_attractor`` (note 002, Mozer, *Notes on convolutional
+attractor nets*).  Conventions follow the note: a network state is a **row** vector
+``x`` of ``n`` activations (a batch of states has shape ``(..., n)``), the net input
+is ``z = x W + b`` so that ``W[a, b]`` is the weight *from* unit ``a`` *to* unit
+``b``, and the activation function is ``tanh``.  Ensembles of networks are a leading
+batch dimension of ``W`` (``(B, n, n)``) and of the states (``(B, n)``).
+
+Sections
+--------
+energy (chapter 1)            :func:`barrier`, :func:`energy`, :func:`energy_gradient`,
+                              :func:`activation_update`
+schedules (chapter 2)         :func:`random_symmetric_weights`, :func:`bipartite_weights`,
+                              :func:`update_units`, :func:`asynchronous_sweep`,
+                              :func:`parallel_run`, :func:`groupwise_run`,
+                              :func:`two_step_lyapunov`, :func:`classify_limit`
+stationary gradient (ch. 3)   :func:`run_to_fixed_point`, :func:`derivative_matrix`,
+                              :func:`omega_series`, :func:`stationary_gradient`,
+                              :func:`bptt_gradient`, :func:`delta_recursion`,
+                              :func:`implicit_vjp`
+convolutions (chapter 4)      :func:`symmetrize_kernel`, :func:`down_kernel`,
+                              :func:`conv_apply`, :func:`dense_operator`,
+                              :func:`conv_energy`, :func:`conv_layerwise_sweep`, ...
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .device import get_device
+from .validation import as_numpy, require_finite, require_shape, require_square, require_symmetric
+
+__all__ = [
+    # validation helpers specific to attractor nets
+    "require_self_connections",
+    "require_no_within_group_weights",
+    "require_kernel",
+    "require_symmetric_kernel",
+    # chapter 1
+    "barrier",
+    "barrier_slope",
+    "energy",
+    "energy_gradient",
+    "activation_update",
+    # chapter 2
+    "random_symmetric_weights",
+    "bipartite_weights",
+    "layer_groups",
+    "update_units",
+    "asynchronous_sweep",
+    "parallel_run",
+    "groupwise_run",
+    "two_step_lyapunov",
+    "classify_limit",
+    # chapter 3
+    "run_to_fixed_point",
+    "derivative_matrix",
+    "omega_series",
+    "jacobian_spectral_radius",
+    "stationary_gradient",
+    "bptt_gradient",
+    "delta_recursion",
+    "implicit_vjp",
+    # chapter 4
+    "NOTE_W0",
+    "NOTE_W_PRINTED",
+    "symmetrize_kernel",
+    "nonnegative_self_connections",
+    "down_kernel",
+    "conv_apply",
+    "dense_operator",
+    "conv_energy",
+    "conv_layerwise_sweep",
+    "conv_parallel_map",
+    "bar_images",
+]
+
+
+# =========================================================================== #
+# Validation specific to attractor nets
+# =========================================================================== #
+def _mask(clamp, like: torch.Tensor) -> torch.Tensor | None:
+    """Clamp mask as a boolean tensor broadcastable to ``like`` (None = nothing clamped)."""
+    if clamp is None:
+        return None
+    c = torch.as_tensor(clamp, device=like.device)
+    if c.shape[-1] != like.shape[-1]:
+        raise ValueError(f"clamp: last dimension must be n = {like.shape[-1]}, got shape {tuple(c.shape)}")
+    return c.to(torch.bool)
+
+
+def require_self_connections(W, name: str = "W", lower: float = 0.0):
+    """Require every self-connection ``W[..., j, j] >= lower``.
+
+    The default ``lower = 0`` is the note's condition for parallel updates; the
+    book's chapter 2 shows that asynchronous tanh updates only need ``lower = -1``.
+    """
+    require_square(W, name)
+    d = np.diagonal(as_numpy(W), axis1=-2, axis2=-1)
+    if d.size and not np.all(d >= lower):
+        raise ValueError(
+            f"{name}: self-connections must be >= {lower:g}, smallest is {float(d.min()):.4g}"
+            + (" (negative self-connection)" if lower == 0 else "")
+        )
+    return W
+
+
+def require_no_within_group_weights(W, groups: Sequence[Sequence[int]], name: str = "W", atol: float = 0.0):
+    """Require ``W`` to have no connection between two units of the same update group.
+
+    Updating a group in parallel equals updating its units one after another only
+    when they do not feed each other (the bipartite/layered case of chapter 2).
+    """
+    require_square(W, name)
+    arr = as_numpy(W)
+    for k, g in enumerate(groups):
+        idx = np.asarray(list(g), dtype=int)
+        block = arr[..., idx[:, None], idx[None, :]]
+        if block.size and np.max(np.abs(block)) > atol:
+            raise ValueError(
+                f"{name}: units of update group {k} are connected to each other "
+                f"(max |weight| = {float(np.max(np.abs(block))):.3g}); a group must have no within-group weights"
+            )
+    return W
+
+
+def require_kernel(w, name: str = "w", *, square_channels: bool = False):
+    """Require a convolution kernel of shape ``(c_in, c_out, 2r+1, 2r+1)`` (the note's layout).
+
+    ``w[e, f, a, b]`` feeds unit ``(x, y, f)`` from unit ``(x + a, y + b, e)`` with
+    ``a, b`` running from ``-r`` to ``r``.  ``square_channels`` additionally requires
+    ``c_in == c_out`` (a recurrent layer, Case 1 of the note).
+    """
+    shp = tuple(w.shape) if hasattr(w, "shape") else np.shape(w)
+    if len(shp) != 4:
+        raise ValueError(f"{name}: must be a 4-d kernel (c_in, c_out, 2r+1, 2r+1), got shape {shp}")
+    if shp[2] != shp[3] or shp[2] % 2 != 1:
+        raise ValueError(f"{name}: spatial size must be square and odd (2r+1, 2r+1), got {shp[2:]}")
+    if square_channels and shp[0] != shp[1]:
+        raise ValueError(f"{name}: a recurrent layer needs as many input as output channels, got shape {shp}")
+    return w
+
+
+def require_symmetric_kernel(w, name: str = "w", atol: float = 1e-10):
+    """Require the Case 1 symmetry ``w[e, f, a, b] == w[f, e, -a, -b]`` (and the kernel shape)."""
+    require_kernel(w, name, square_channels=True)
+    t = torch.as_tensor(as_numpy(w))
+    err = float((t - t.transpose(0, 1).flip(2, 3)).abs().max()) if t.numel() else 0.0
+    if not err <= atol:
+        raise ValueError(f"{name}: must satisfy w[e,f,a,b] = w[f,e,-a,-b] (max violation {err:.3g} > atol = {atol:g})")
+    return w
+
+
+# =========================================================================== #
+# Chapter 1 — the energy
+# =========================================================================== #
+def barrier(x: torch.Tensor) -> torch.Tensor:
+    r"""The tanh barrier :math:`F(x) = \int_0^x \operatorname{artanh}\xi\,d\xi` (note Eq. 2), elementwise.
+
+    Computed as :math:`\tfrac12[(1+x)\ln(1+x) + (1-x)\ln(1-x)]`, which equals the
+    note's :math:`x\operatorname{artanh}x + \tfrac12\ln(1-x^2)` and is finite at
+    :math:`x = \pm 1` (value :math:`\ln 2`).  Book chapter ``01_energy``.
+
+    Parameters
+    ----------
+    x : tensor, any shape, entries in ``[-1, 1]``
+    """
+    x = torch.as_tensor(x)
+    if _inspectable(x) and bool(torch.any(x.abs() > 1)):
+        raise ValueError("x: barrier is defined only for activations in [-1, 1]")
+    return 0.5 * (torch.xlogy(1 + x, 1 + x) + torch.xlogy(1 - x, 1 - x))
+
+
+def barrier_slope(x: torch.Tensor) -> torch.Tensor:
+    r""":math:`F'(x) = f^{-1}(x) = \operatorname{artanh} x` (elementwise)."""
+    return torch.atanh(torch.as_tensor(x))
+
+
+def _inspectable(t) -> bool:
+    """False for tensors traced by torch.func transforms (their values cannot be read)."""
+    if not isinstance(t, torch.Tensor):
+        return True
+    try:
+        from torch._C._functorch import is_functorch_wrapped_tensor
+
+        return not is_functorch_wrapped_tensor(t)
+    except ImportError:  # pragma: no cover - older torch
+        return True
+
+
+def _require_symmetric_t(W, name: str, atol: float = 1e-10):
+    """Symmetry check that also works inside torch.func transforms (torch ops, no numpy)."""
+    if not isinstance(W, torch.Tensor):
+        return require_symmetric(W, name, atol)
+    require_square(W, name)
+    if not _inspectable(W):
+        return W
+    with torch.no_grad():
+        err = float((W - W.transpose(-1, -2)).abs().amax()) if W.numel() else 0.0
+    if not err <= atol:
+        raise ValueError(f"{name}: must be symmetric (max |{name} - {name}^T| = {err:.3g} > atol = {atol:g})")
+    return W
+
+
+def _check_net(x: torch.Tensor, W: torch.Tensor, b, symmetric: bool):
+    require_square(W, "W")
+    n = W.shape[-1]
+    if x.shape[-1] != n:
+        raise ValueError(f"x: last dimension must equal the number of units n = {n}, got shape {tuple(x.shape)}")
+    if b is not None and torch.as_tensor(b).shape[-1] != n:
+        raise ValueError(f"b: last dimension must be n = {n}, got shape {tuple(torch.as_tensor(b).shape)}")
+    if symmetric:
+        _require_symmetric_t(W, "W")
+
+
+def energy(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, *, symmetric: bool = True) -> torch.Tensor:
+    r"""Energy of an attractor net with tanh units (note Eqs. 1–2).
+
+    .. math:: E(x) = -\tfrac12 x W x^\top - b x^\top + \sum_j F(x_j),\qquad
+              F(x) = x\operatorname{artanh}x + \tfrac12\ln(1-x^2).
+
+    Parameters
+    ----------
+    x : tensor ``(..., n)``
+        States (row vectors), entries in ``[-1, 1]``.
+    W : tensor ``(n, n)`` or ``(..., n, n)``
+        Weights, symmetric (checked unless ``symmetric=False``).
+    b : tensor ``(n,)`` or ``(..., n)``, optional
+        Biases (zero if omitted).
+
+    Returns
+    -------
+    tensor ``(...)``
+    """
+    x = torch.as_tensor(x)
+    _check_net(x, W, b, symmetric)
+    quad = torch.einsum("...i,...ij,...j->...", x, W.to(x.dtype), x)
+    lin = (x * b).sum(-1) if b is not None else torch.zeros_like(quad)
+    return -0.5 * quad - lin + barrier(x).sum(-1)
+
+
+def energy_gradient(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    r""":math:`\partial E/\partial x_j = -(x W)_j - b_j + \operatorname{artanh}(x_j)` for symmetric ``W``.
+
+    Zero exactly when :math:`x_j = \tanh((xW)_j + b_j)`, the activation rule (note Eq. 3).
+    Shapes as in :func:`energy`; returns ``(..., n)``.
+    """
+    x = torch.as_tensor(x)
+    _check_net(x, W, b, True)
+    z = torch.einsum("...i,...ij->...j", x, W.to(x.dtype))
+    if b is not None:
+        z = z + b
+    return -z + torch.atanh(x)
+
+
+def activation_update(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    r"""All units' new activations :math:`\tanh(x W + b)` (note Eq. 3 for every ``j``); ``(..., n)``."""
+    x = torch.as_tensor(x)
+    _check_net(x, W, b, False)
+    z = torch.einsum("...i,...ij->...j", x, W.to(x.dtype))
+    if b is not None:
+        z = z + b
+    return torch.tanh(z)
+
+
+# =========================================================================== #
+# Chapter 2 — update schedules
+# =========================================================================== #
+def random_symmetric_weights(
+    batch: int,
+    n: int,
+    *,
+    scale: float = 1.0,
+    self_connection: float | torch.Tensor | None = 0.0,
+    generator: torch.Generator | None = None,
+    device=None,
+    dtype=torch.float64,
+) -> torch.Tensor:
+    r"""An ensemble of random symmetric weight matrices, shape ``(batch, n, n)``.
+
+    Off-diagonal entries are :math:`\mathcal N(0, \text{scale}^2/n)`, symmetrised;
+    the diagonal is set to ``self_connection`` (a number or a ``(batch, n)`` /
+    ``(n,)`` tensor), or left random when ``None``.
+    """
+    device = get_device() if device is None else torch.device(device)
+    if batch < 1 or n < 1:
+        raise ValueError(f"batch/n: must be positive, got batch={batch}, n={n}")
+    A = torch.randn(batch, n, n, generator=generator, dtype=dtype).to(device) * (scale / math.sqrt(n))
+    W = (A + A.transpose(-1, -2)) / math.sqrt(2.0)
+    if self_connection is not None:
+        d = torch.as_tensor(self_connection, dtype=dtype, device=device).expand(batch, n)
+        W = W - torch.diag_embed(torch.diagonal(W, dim1=-2, dim2=-1)) + torch.diag_embed(d)
+    return W
+
+
+def layer_groups(layer_sizes: Sequence[int]) -> list[list[int]]:
+    """Unit indices of each layer of a layered net, e.g. ``[3, 2] -> [[0, 1, 2], [3, 4]]``."""
+    out, start = [], 0
+    for s in layer_sizes:
+        if s < 1:
+            raise ValueError(f"layer_sizes: every layer needs at least one unit, got {list(layer_sizes)}")
+        out.append(list(range(start, start + s)))
+        start += s
+    return out
+
+
+def bipartite_weights(
+    batch: int,
+    layer_sizes: Sequence[int],
+    *,
+    scale: float = 1.0,
+    generator: torch.Generator | None = None,
+    device=None,
+    dtype=torch.float64,
+) -> torch.Tensor:
+    r"""Random symmetric weights of a layered net: only adjacent layers are connected.
+
+    Returns ``(batch, n, n)`` with ``n = sum(layer_sizes)``; the block between layers
+    ``l`` and ``l+1`` has entries :math:`\mathcal N(0, \text{scale}^2/\sqrt{n_l n_{l+1}})`
+    and its transpose sits in the mirrored block (no within-layer weights, no
+    self-connections).
+    """
+    device = get_device() if device is None else torch.device(device)
+    groups = layer_groups(layer_sizes)
+    n = sum(layer_sizes)
+    W = torch.zeros(batch, n, n, dtype=dtype)
+    for lo, hi in zip(groups[:-1], groups[1:]):
+        blk = torch.randn(batch, len(lo), len(hi), generator=generator, dtype=dtype) * (
+            scale / math.sqrt(math.sqrt(len(lo) * len(hi)))
+        )
+        W[:, lo[0] : lo[-1] + 1, hi[0] : hi[-1] + 1] = blk
+        W[:, hi[0] : hi[-1] + 1, lo[0] : lo[-1] + 1] = blk.transpose(-1, -2)
+    return W.to(device)
+
+
+def update_units(
+    x: torch.Tensor,
+    W: torch.Tensor,
+    b: torch.Tensor | None,
+    units: Sequence[int] | torch.Tensor,
+    *,
+    clamp=None,
+    keep: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""Update the listed units in parallel, leave the others (note Eqs. 3–4).
+
+    Parameters
+    ----------
+    x : ``(..., n)``; W : ``(n, n)`` or ``(..., n, n)``; b : ``(n,)`` or ``(..., n)`` or None
+    units : indices of the units updated in this step
+    clamp : bool ``(n,)`` or ``(..., n)``, optional
+        ``c_j = 1`` units keep their value (Eq. 4).
+    keep : bool ``(..., n)``, optional
+        Extra per-call mask of units that skip this update (the note's "dropout"
+        symmetry breaking).
+
+    Returns
+    -------
+    tensor ``(..., n)`` (a new tensor; ``x`` is not modified)
+    """
+    x = torch.as_tensor(x)
+    new = activation_update(x, W, b)
+    sel = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
+    sel[torch.as_tensor(units, dtype=torch.long, device=x.device)] = True
+    sel = sel.expand_as(x)
+    c = _mask(clamp, x)
+    if c is not None:
+        sel = sel & ~c
+    if keep is not None:
+        sel = sel & ~torch.as_tensor(keep, dtype=torch.bool, device=x.device)
+    return torch.where(sel, new, x)
+
+
+def asynchronous_sweep(
+    x: torch.Tensor,
+    W: torch.Tensor,
+    b: torch.Tensor | None = None,
+    *,
+    order: Sequence[int] | None = None,
+    clamp=None,
+    return_energies: bool = False,
+    symmetric: bool = True,
+):
+    r"""One sweep of single-unit updates (note Eq. 3, asynchronous schedule).
+
+    Units are updated one at a time in ``order`` (default ``0..n-1``); the whole
+    batch of nets moves together.  With ``return_energies`` the energy after each
+    single-unit update is returned too, shape ``(n + 1, ...)`` (first row: before).
+    ``symmetric=False`` allows non-symmetric ``W`` (the energies are then those of
+    the formula, which is no longer a Lyapunov function).
+    """
+    n = W.shape[-1]
+    order = range(n) if order is None else order
+    trace = [energy(x, W, b, symmetric=symmetric)] if return_energies else None
+    for j in order:
+        x = update_units(x, W, b, [int(j)], clamp=clamp)
+        if return_energies:
+            trace.append(energy(x, W, b, symmetric=symmetric))
+    return (x, torch.stack(trace)) if return_energies else x
+
+
+def parallel_run(
+    x0: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, steps: int = 100, *, clamp=None
+) -> torch.Tensor:
+    r"""Parallel (synchronous) updates of every unit for ``steps`` iterations.
+
+    Returns the trajectory ``(steps + 1, ..., n)`` starting with ``x0``.
+    """
+    traj = [torch.as_tensor(x0)]
+    n = W.shape[-1]
+    for _ in range(steps):
+        traj.append(update_units(traj[-1], W, b, range(n), clamp=clamp))
+    return torch.stack(traj)
+
+
+def groupwise_run(
+    x0: torch.Tensor,
+    W: torch.Tensor,
+    b: torch.Tensor | None,
+    schedule: Sequence[Sequence[int]],
+    sweeps: int,
+    *,
+    clamp=None,
+    keep_prob: float | None = None,
+    generator: torch.Generator | None = None,
+    check_groups: bool = True,
+):
+    r"""Block updates: each sweep updates the unit groups of ``schedule`` in turn.
+
+    A layer-wise sweep of a layered net is ``schedule = layer_groups(sizes)``; the
+    note's even/odd alternation is ``[odd layers joined, even layers joined]``.
+    With ``keep_prob`` each unit of a group skips a given update with that
+    probability (the note's third way of breaking symmetry).
+
+    Returns ``(x, energies)`` with energies of shape ``(sweeps * len(schedule) + 1, ...)``.
+    Raises ``ValueError`` if a group has within-group weights (``check_groups``).
+    """
+    if check_groups:
+        require_no_within_group_weights(W, schedule, "W")
+    x = torch.as_tensor(x0)
+    trace = [energy(x, W, b)]
+    for _ in range(sweeps):
+        for g in schedule:
+            keep = None
+            if keep_prob is not None:
+                keep = (torch.rand(x.shape, generator=generator, dtype=torch.float64) < keep_prob).to(x.device)
+            x = update_units(x, W, b, g, clamp=clamp, keep=keep)
+            trace.append(energy(x, W, b))
+    return x, torch.stack(trace)
+
+
+def two_step_lyapunov(x: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Lyapunov function of parallel dynamics on pairs of consecutive states.
+
+    .. math:: L(x, y) = -x W y^\top - b(x + y)^\top + \sum_j F(x_j) + \sum_j F(y_j).
+
+    For symmetric ``W`` it never increases along :math:`(x_t, x_{t+1})` (chapter 2).
+    Shapes: ``x, y (..., n)``; returns ``(...)``.
+    """
+    _check_net(x, W, b, True)
+    cross = torch.einsum("...i,...ij,...j->...", x, W.to(x.dtype), y)
+    lin = ((x + y) * b).sum(-1) if b is not None else torch.zeros_like(cross)
+    return -cross - lin + barrier(x).sum(-1) + barrier(y).sum(-1)
+
+
+def classify_limit(traj: torch.Tensor, tol: float = 1e-8) -> dict:
+    r"""Classify the end of trajectories ``(T+1, ..., n)`` as fixed point, 2-cycle or neither.
+
+    Uses the last three states: fixed point when :math:`\|x_T - x_{T-1}\|_\infty < tol`;
+    2-cycle when not a fixed point but :math:`\|x_T - x_{T-2}\|_\infty < tol`.
+
+    Returns a dict of boolean tensors ``fixed``, ``two_cycle``, ``other`` with the batch shape.
+    """
+    if traj.shape[0] < 3:
+        raise ValueError(f"traj: needs at least 3 time steps, got {traj.shape[0]}")
+    d1 = (traj[-1] - traj[-2]).abs().amax(-1)
+    d2 = (traj[-1] - traj[-3]).abs().amax(-1)
+    fixed = d1 < tol
+    two = (~fixed) & (d2 < tol)
+    return {"fixed": fixed, "two_cycle": two, "other": ~(fixed | two)}
+
+
+# =========================================================================== #
+# Chapter 3 — BPTT and the stationary gradient
+# =========================================================================== #
+def run_to_fixed_point(
+    x0: torch.Tensor,
+    W: torch.Tensor,
+    b: torch.Tensor | None,
+    *,
+    clamp=None,
+    schedule: Sequence[Sequence[int]] | None = None,
+    theta: float = 1e-12,
+    max_iter: int = 10_000,
+):
+    r"""Iterate until :math:`\|x_i - x_{i-1}\|_\infty < \theta` for every batch member.
+
+    ``schedule=None`` uses parallel updates (the note's unrolled net); otherwise
+    one iteration is a sweep over the groups of ``schedule``.
+
+    Returns ``(x_star, t_star, converged)``: the final states ``(..., n)``, the
+    first iteration at which each member met the criterion ``(...)`` (``-1`` if
+    never), and a boolean ``(...)``.
+    """
+    x = torch.as_tensor(x0)
+    n = W.shape[-1]
+    groups = [list(range(n))] if schedule is None else schedule
+    t_star = torch.full(x.shape[:-1], -1, dtype=torch.long, device=x.device)
+    for i in range(1, max_iter + 1):
+        prev = x
+        for g in groups:
+            x = update_units(x, W, b, g, clamp=clamp)
+        done = (x - prev).abs().amax(-1) < theta
+        t_star = torch.where((t_star < 0) & done, torch.full_like(t_star, i), t_star)
+        if bool(torch.all(t_star >= 0)):
+            break
+    return x, t_star, t_star >= 0
+
+
+def derivative_matrix(x: torch.Tensor, clamp=None) -> torch.Tensor:
+    r"""The diagonal :math:`D` of note Eq. 9: :math:`1 - x_j^2`, zero for clamped units.
+
+    ``x (..., n)`` → ``(..., n, n)``.
+    """
+    d = 1 - x**2
+    c = _mask(clamp, x)
+    if c is not None:
+        d = torch.where(c.expand_as(d), torch.zeros_like(d), d)
+    return torch.diag_embed(d)
+
+
+def omega_series(A: torch.Tensor, terms: int) -> torch.Tensor:
+    r"""Partial sums :math:`\Omega_i = \sum_{k=0}^{i-1} A^k` by the recursion of note Eq. 13.
+
+    :math:`\Omega_1 = I`, :math:`\Omega_i = I + \Omega_{i-1} A`.  ``A (..., n, n)``;
+    returns ``(terms, ..., n, n)`` holding :math:`\Omega_1, \dots, \Omega_{terms}`.
+    """
+    require_square(A, "A")
+    if terms < 1:
+        raise ValueError(f"terms: must be >= 1, got {terms}")
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand_as(A)
+    out = [eye.clone()]
+    for _ in range(terms - 1):
+        out.append(eye + out[-1] @ A)
+    return torch.stack(out)
+
+
+def jacobian_spectral_radius(W: torch.Tensor, x_star: torch.Tensor, clamp=None) -> torch.Tensor:
+    r"""Spectral radius of :math:`W^\top D_*` (the linearised backward map of note Eq. 10); ``(...)``."""
+    A = W.transpose(-1, -2).to(x_star.dtype) @ derivative_matrix(x_star, clamp)
+    return torch.linalg.eigvals(A).abs().amax(-1)
+
+
+def stationary_gradient(
+    x_star: torch.Tensor,
+    y: torch.Tensor,
+    W: torch.Tensor,
+    M: torch.Tensor,
+    *,
+    clamp=None,
+    method: str = "solve",
+    terms: int = 10_000,
+    factor: float = 2.0,
+    tol: float = 1e-13,
+):
+    r"""Almeida–Pineda gradient of :math:`E = \|(x_* - y)M\|^2` at a fixed point (note Eqs. 12–15).
+
+    .. math::
+        \frac{\partial E}{\partial W} = 2\,x_*^\top (x_*-y) M D_* \Omega_\infty,\qquad
+        \frac{\partial E}{\partial b} = 2\,(x_*-y) M D_* \Omega_\infty,\qquad
+        \Omega_\infty = (I - W^\top D_*)^{-1}.
+
+    ``factor=2`` is the factor of Eq. 8 that the printed Eqs. 14–15 drop (``factor=1``
+    reproduces the printed form).  The gradient is with respect to an
+    *unconstrained* ``W``; for a symmetric (tied) ``W`` symmetrise it (chapter 3).
+
+    Parameters
+    ----------
+    x_star, y : ``(B, n)``; W : ``(n, n)``; M : ``(n,)`` 0/1 diagonal of the mask
+    method : ``"solve"`` (closed form) or ``"series"`` (Eq. 13 applied to the row
+        vector until the increment is below ``tol``; raises ``ValueError`` if it does
+        not converge in ``terms`` steps, i.e. the spectral radius of ``W^T D_*`` is >= 1)
+
+    Returns
+    -------
+    (dW ``(n, n)``, db ``(n,)``) summed over the batch.
+    """
+    require_square(W, "W")
+    n = W.shape[-1]
+    require_shape(x_star, "x_star", (None, n))
+    require_shape(y, "y", tuple(x_star.shape))
+    require_shape(M, "M", (n,))
+    D = derivative_matrix(x_star, clamp)  # (B, n, n)
+    A = W.T.to(x_star.dtype) @ D  # (B, n, n)
+    g = factor * (x_star - y) * M  # (B, n): 2 (x - y) M
+    gD = (g.unsqueeze(-2) @ D).squeeze(-2)  # (B, n)
+    if method == "solve":
+        eye = torch.eye(n, dtype=x_star.dtype, device=x_star.device)
+        # u (I - A) = gD  <=>  (I - A)^T u^T = (gD)^T
+        u = torch.linalg.solve((eye - A).transpose(-1, -2), gD.unsqueeze(-1)).squeeze(-1)
+    elif method == "series":
+        u = gD.clone()
+        for _ in range(terms):
+            nxt = gD + (u.unsqueeze(-2) @ A).squeeze(-2)
+            if not torch.all(torch.isfinite(nxt)):
+                break
+            if float((nxt - u).abs().max()) < tol:
+                u = nxt
+                break
+            u = nxt
+        else:
+            raise ValueError("W: the series of Eq. 13 did not converge (spectral radius of W^T D* >= 1?)")
+        if not torch.all(torch.isfinite(u)) or float((gD + (u.unsqueeze(-2) @ A).squeeze(-2) - u).abs().max()) > 1e3 * tol:
+            raise ValueError("W: the series of Eq. 13 diverged (spectral radius of W^T D* >= 1)")
+    else:
+        raise ValueError(f"method: must be 'solve' or 'series', got {method!r}")
+    dW = torch.einsum("bi,bj->ij", x_star, u)
+    return dW, u.sum(0)
+
+
+def bptt_gradient(
+    x0: torch.Tensor,
+    W: torch.Tensor,
+    b: torch.Tensor,
+    y: torch.Tensor,
+    M: torch.Tensor,
+    steps: int,
+    *,
+    clamp=None,
+    tie: bool = False,
+):
+    r"""Backpropagation through ``steps`` parallel updates with torch autograd (note Eqs. 5–7).
+
+    Loss :math:`E_t = \sum_{\text{batch}} \|(x_t - y)M\|^2`.  With ``tie=True`` the
+    weights are parameterised as :math:`W = (S + S^\top)/2` and the gradient with
+    respect to ``S`` (at ``S = W``) is returned — the gradient of the symmetric net.
+
+    Returns ``(dW (n, n), db (n,), x_t (B, n))``.
+    """
+    W0 = W.detach().clone().requires_grad_(True)
+    b0 = b.detach().clone().requires_grad_(True)
+    Wuse = (W0 + W0.T) / 2 if tie else W0
+    x = torch.as_tensor(x0)
+    c = _mask(clamp, x)
+    for _ in range(steps):
+        new = torch.tanh(x @ Wuse + b0)
+        x = torch.where(c.expand_as(x), x, new) if c is not None else new
+    loss = (((x - y) * M) ** 2).sum()
+    dW, db = torch.autograd.grad(loss, (W0, b0))
+    return dW, db, x.detach()
+
+
+def delta_recursion(traj: torch.Tensor, W: torch.Tensor, delta_t: torch.Tensor, *, clamp=None, printed: bool = False):
+    r"""Backward recursion for :math:`\delta_i = \partial E_t/\partial z_i` along a trajectory.
+
+    Corrected form: :math:`\delta_{i-1} = \delta_i W^\top D_{i-1}`; the note prints
+    :math:`\delta_i W^\top D_i` (``printed=True``).  ``traj (t+1, B, n)`` holds
+    :math:`x_0..x_t`; ``delta_t (B, n)``.  Returns :math:`\delta_1..\delta_t`, shape ``(t, B, n)``.
+    """
+    t = traj.shape[0] - 1
+    deltas = [delta_t]
+    for i in range(t, 1, -1):
+        D = derivative_matrix(traj[i] if printed else traj[i - 1], clamp)
+        deltas.append(((deltas[-1] @ W.T).unsqueeze(-2) @ D).squeeze(-2))
+    return torch.stack(deltas[::-1])
+
+
+def implicit_vjp(
+    step: Callable[..., torch.Tensor],
+    x_star: torch.Tensor,
+    grad_x: torch.Tensor,
+    params: Sequence[torch.Tensor],
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+):
+    r"""Matrix-free Almeida–Pineda gradient at a fixed point of ``x = step(x, *params)``.
+
+    Solves :math:`v = g + v\,\partial\,\text{step}/\partial x` by the fixed-point
+    iteration of note Eq. 13 (a vector–Jacobian product per iteration, so it also
+    works for convolutions) and returns :math:`v\,\partial\,\text{step}/\partial\theta`
+    for every parameter — the implicit-function-theorem gradient of a loss whose
+    gradient with respect to the fixed point is ``grad_x``.
+
+    Returns ``(list of parameter gradients, iterations used)``; raises ``ValueError``
+    if the iteration diverges or does not converge (spectral radius >= 1).
+    """
+    from torch.func import vjp
+
+    params = [p.detach() for p in params]
+    _, pull = vjp(lambda x_, *ps: step(x_, *ps), x_star.detach(), *params)
+    v = grad_x.detach().clone()
+    for it in range(1, max_iter + 1):
+        vx = pull(v)[0]
+        nxt = grad_x + vx
+        if not torch.all(torch.isfinite(nxt)) or float(nxt.abs().max()) > 1e12:
+            raise ValueError("step: the adjoint iteration diverged (spectral radius of the Jacobian >= 1)")
+        err = float((nxt - v).abs().max())
+        v = nxt
+        if err < tol:
+            break
+    else:
+        raise ValueError(f"step: the adjoint iteration did not converge in {max_iter} iterations")
+    grads = pull(v)[1:]
+    return list(grads), it
+
+
+# =========================================================================== #
+# Chapter 4 — convolutional symmetry
+# =========================================================================== #
+#: The unconstrained kernel printed in the note (shape 2 x 2 x 3 x 3, layout [e, f, a, b]).
+NOTE_W0 = np.array(
+    [
+        [
+            [[-0.50707783, 0.88680495, 0.99713658], [-0.61545061, 0.23018124, -0.44635288], [0.34563401, 0.64314837, -0.39077811]],
+            [[0.51212478, -0.11878099, 0.70312206], [0.13932228, 0.34936946, 0.72935749], [0.16512938, 0.25552298, 0.41256676]],
+        ],
+        [
+            [[-0.78205692, 0.55854117, 0.62183324], [-0.16264486, 0.22754876, -0.74926053], [-0.8973259, 0.97267335, 0.71312325]],
+            [[-0.82456146, 0.29473738, -0.66902053], [0.92127547, -0.64778669, 0.03054832], [-0.97555256, 0.62103307, 0.42283626]],
+        ],
+    ]
+)
+
+#: The symmetrised kernel printed in the note, ``(W0 + swapaxes(W0[:, :, ::-1, ::-1], 0, 1)) / 2``.
+NOTE_W_PRINTED = np.array(
+    [
+        [
+            [[-0.44892797, 0.76497666, 0.67138529], [-0.53090174, 0.23018124, -0.53090174], [0.67138529, 0.76497666, -0.44892797]],
+            [[0.61262402, 0.42694618, -0.09710192], [-0.30496912, 0.28845911, 0.28335632], [0.39348131, 0.40703208, -0.18474508]],
+        ],
+        [
+            [[-0.18474508, 0.40703208, 0.39348131], [0.28335632, 0.28845911, -0.30496912], [-0.09710192, 0.42694618, 0.61262402]],
+            [[-0.2008626, 0.45788523, -0.82228654], [0.47591189, -0.64778669, 0.47591189], [-0.82228654, 0.45788523, -0.2008626]],
+        ],
+    ]
+)
+
+
+def symmetrize_kernel(W0: torch.Tensor) -> torch.Tensor:
+    r"""Case 1 symmetrisation :math:`w_{efab} = \tfrac12(w^0_{efab} + w^0_{fe,-a,-b})`.
+
+    The torch form of the note's ``(W0 + np.swapaxes(W0[:, :, ::-1, ::-1], 0, 1)) / 2``;
+    ``W0 (n_f, n_f, 2r+1, 2r+1)`` → same shape.
+    """
+    W0 = torch.as_tensor(W0)
+    require_kernel(W0, "W0", square_channels=True)
+    return (W0 + W0.flip(2, 3).transpose(0, 1)) / 2
+
+
+def nonnegative_self_connections(w: torch.Tensor) -> torch.Tensor:
+    r"""Replace the self-connections :math:`w_{ff00}` by their absolute values (the note's last step)."""
+    w = torch.as_tensor(w).clone()
+    require_kernel(w, "w", square_channels=True)
+    r = w.shape[-1] // 2
+    idx = torch.arange(w.shape[0])
+    w[idx, idx, r, r] = w[idx, idx, r, r].abs()
+    return w
+
+
+def down_kernel(w_up: torch.Tensor) -> torch.Tensor:
+    r"""Case 2: :math:`w^{down}_{g,f,-a,-b} = w^{up}_{f,g,a,b}` (transpose channels, flip space)."""
+    w_up = torch.as_tensor(w_up)
+    require_kernel(w_up, "w_up")
+    return w_up.transpose(0, 1).flip(2, 3)
+
+
+def conv_apply(x: torch.Tensor, w: torch.Tensor, *, padding_mode: str = "zeros") -> torch.Tensor:
+    r"""Net input of a convolutional layer in the note's indexing.
+
+    .. math:: z_{f}(x, y) = \sum_{e, a, b} w_{e f a b}\, s_e(x + a, y + b)
+
+    ``x (B, c_in, H, W)``, ``w (c_in, c_out, 2r+1, 2r+1)`` → ``(B, c_out, H, W)``;
+    out-of-lattice units are treated according to ``padding_mode`` (``"zeros"``,
+    ``"circular"``, ``"reflect"``, ``"replicate"``).
+    """
+    require_kernel(w, "w")
+    if x.ndim != 4 or x.shape[1] != w.shape[0]:
+        raise ValueError(f"x: must have shape (B, {w.shape[0]}, H, W) for this kernel, got {tuple(x.shape)}")
+    r = w.shape[-1] // 2
+    weight = w.transpose(0, 1).to(x.dtype)  # torch layout (out, in, kh, kw), cross-correlation
+    if padding_mode == "zeros":
+        return torch.nn.functional.conv2d(x, weight, padding=r)
+    if padding_mode not in ("circular", "reflect", "replicate"):
+        raise ValueError(f"padding_mode: must be zeros, circular, reflect or replicate, got {padding_mode!r}")
+    xp = torch.nn.functional.pad(x, (r, r, r, r), mode=padding_mode)
+    return torch.nn.functional.conv2d(xp, weight)
+
+
+def dense_operator(w: torch.Tensor, height: int, width: int, *, padding_mode: str = "zeros") -> torch.Tensor:
+    r"""Materialise the convolution as a matrix ``(c_in·H·W, c_out·H·W)`` in the row convention.
+
+    Row ``i`` is the response to the ``i``-th basis image, so ``flat(conv(x)) = flat(x) @ Wd``
+    exactly as the dense net input ``z = x W``.
+    """
+    require_kernel(w, "w")
+    c_in = w.shape[0]
+    m = c_in * height * width
+    basis = torch.eye(m, dtype=w.dtype, device=w.device).reshape(m, c_in, height, width)
+    return conv_apply(basis, w, padding_mode=padding_mode).reshape(m, -1)
+
+
+def conv_energy(v, h, w_up, b_v, b_h):
+    r"""Energy of a two-layer convolutional bipartite attractor net (note Eq. 2, Case 2).
+
+    .. math:: E = -\langle h, \mathrm{up}(v)\rangle - \sum b_v v - \sum b_h h + \sum F(v) + \sum F(h)
+
+    ``v (B, c_v, H, W)``, ``h (B, c_h, H, W)``, ``w_up (c_v, c_h, k, k)``, biases per
+    channel ``(c_v,)``/``(c_h,)``.  Returns ``(B,)``.
+    """
+    z = conv_apply(v, w_up)
+    cross = (h * z).flatten(1).sum(1)
+    lin = (v * b_v.view(1, -1, 1, 1)).flatten(1).sum(1) + (h * b_h.view(1, -1, 1, 1)).flatten(1).sum(1)
+    return -cross - lin + barrier(v).flatten(1).sum(1) + barrier(h).flatten(1).sum(1)
+
+
+def conv_layerwise_sweep(v, h, w_up, b_v, b_h, *, clamp=None):
+    r"""One layer-wise sweep: hidden layer from ``up(v)``, then free visible units from ``down(h)``.
+
+    ``clamp`` is a boolean ``(B, c_v, H, W)`` (or broadcastable) mask of clamped visible units.
+    Returns ``(v, h)``.
+    """
+    h = torch.tanh(conv_apply(v, w_up) + b_h.view(1, -1, 1, 1))
+    v_new = torch.tanh(conv_apply(h, down_kernel(w_up)) + b_v.view(1, -1, 1, 1))
+    v = torch.where(clamp, v, v_new) if clamp is not None else v_new
+    return v, h
+
+
+def conv_parallel_map(state, w_up, b_v, b_h, *, clamp=None, shapes=None):
+    r"""Parallel update of the flattened state ``[v, h]`` of the conv bipartite net.
+
+    ``state (B, c_v·H·W + c_h·H·W)``; ``shapes = ((c_v, H, W), (c_h, H, W))``.  Used with
+    :func:`implicit_vjp` for the stationary gradient.
+    """
+    (cv, H, Wd), (ch, _, _) = shapes
+    nv = cv * H * Wd
+    v = state[:, :nv].reshape(-1, cv, H, Wd)
+    h = state[:, nv:].reshape(-1, ch, H, Wd)
+    h_new = torch.tanh(conv_apply(v, w_up) + b_h.view(1, -1, 1, 1))
+    v_new = torch.tanh(conv_apply(h, down_kernel(w_up)) + b_v.view(1, -1, 1, 1))
+    if clamp is not None:
+        v_new = torch.where(clamp, v, v_new)
+    return torch.cat([v_new.flatten(1), h_new.flatten(1)], 1)
+
+
+def bar_images(count: int, size: int, *, generator: torch.Generator | None = None, amplitude: float = 0.9,
+               device=None, dtype=torch.float64) -> torch.Tensor:
+    r"""Synthetic images: one random horizontal or vertical bar on a ``size x size`` lattice.
+
+    Pixels are ``+amplitude`` on the bar and ``-amplitude`` elsewhere; shape ``(count, 1, size, size)``.
+    """
+    device = get_device() if device is None else torch.device(device)
+    if size < 2 or count < 1:
+        raise ValueError(f"size/count: need size >= 2 and count >= 1, got size={size}, count={count}")
+    pos = torch.randint(0, size, (count,), generator=generator).view(-1, 1, 1)
+    vertical = (torch.rand(count, generator=generator) < 0.5).view(-1, 1, 1)
+    rows = torch.arange(size).view(1, -1, 1)
+    cols = torch.arange(size).view(1, 1, -1)
+    on = torch.where(vertical, cols == pos, rows == pos)
+    img = torch.where(on, amplitude, -amplitude).to(dtype).unsqueeze(1)
+    return img.to(device)
