@@ -137,6 +137,7 @@ __all__ += [
     "cccp_energy",
     "cccp_update",
     "cccp_decrease",
+    "bregman_lagrangian",
     "random_networks",
     "run_adiabatic",
     "run_tracking",
@@ -488,16 +489,32 @@ def cccp_update(s, W, b=None, sigma: str = "tanh", check_psd: bool = True):
     return ACTIVATIONS[_check_name(sigma)][0](u)
 
 
-def cccp_decrease(s0, s1, W, sigma: str = "tanh") -> torch.Tensor:
+def cccp_decrease(x0, x1, W, sigma: str = "tanh") -> torch.Tensor:
     """Exact energy change of one CCCP step, ``-1/2 d^T W d - D_{L*}(s0, s1)``, ``d = s1 - s0``.
 
-    ``D_{L*}(a, b) = L*(a) - L*(b) - sigma^{-1}(b)^T (a - b) >= 0`` is the Bregman divergence of
-    the dual Lagrangian.  Valid when ``s1 = sigma(W s0 + b)`` (any ``b``).  Shape ``(...,)``.
+    Parameters
+    ----------
+    x0, x1 : ``(..., N)`` pre-activations, ``s0 = sigma(x0)``, ``s1 = sigma(x1)``; the identity holds
+        when ``x1 = W s0 + b`` for some ``b`` (the CCCP / adiabatic step).
+    W : ``(..., N, N)`` symmetric.
+
+    Notes
+    -----
+    ``D_{L*}(a, b) = L*(a) - L*(b) - sigma^{-1}(b)^T (a - b) >= 0`` is the Bregman divergence of the
+    dual Lagrangian; it equals the Bregman divergence of ``L`` in the pre-activations,
+    ``D_L(x1, x0) = L(x1) - L(x0) - sigma(x0)^T (x1 - x0)``, which is what is computed (no
+    inverse activation, so saturated units cost no precision).  Shape ``(...,)``.
     """
-    inv = ACTIVATIONS[_check_name(sigma)][1]
+    sig = ACTIVATIONS[_check_name(sigma)][0]
+    s0, s1 = sig(x0), sig(x1)
     d = s1 - s0
-    bregman = legendre_dual(s0, sigma) - legendre_dual(s1, sigma) - _dot(inv(s1), s0 - s1)
+    bregman = lagrangian(x1, sigma) - lagrangian(x0, sigma) - _dot(s0, x1 - x0)
     return -0.5 * _dot(d, _mv(W, d)) - bregman
+
+
+def bregman_lagrangian(x1, x0, sigma: str = "tanh") -> torch.Tensor:
+    """``D_L(x1, x0) = L(x1) - L(x0) - sigma(x0)^T (x1 - x0) >= 0`` (= ``D_{L*}(sigma(x0), sigma(x1))``)."""
+    return lagrangian(x1, sigma) - lagrangian(x0, sigma) - _dot(ACTIVATIONS[_check_name(sigma)][0](x0), x1 - x0)
 
 
 def random_networks(batch: int, N_f: int, N_h: int, *, phi: str = "gaussian", scale: float = 1.0,
@@ -541,14 +558,25 @@ def run_adiabatic(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
     """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
+    nf, _ = _check_network(Xi, Phi)
+    _check_vec(x0, "x0", nf, "N_f")
     sig = ACTIVATIONS[_check_name(sigma)][0]
+    A, B, C = _feature_mats(Xi, Phi)          # formed once for the whole run
+
+    def E(x, y):
+        s = sig(x)
+        return (_dot(x, s) - lagrangian(x, sigma) - 0.5 * _dot(s, _mv(A, s))
+                - _dot(s, _mv(B, y)) - 0.5 * _dot(y, _mv(C, y)))
+
     xs, fr, tr = [x0], [], []
     x = x0
     for _ in range(n_steps):
         y = sig(x)
-        x1 = adiabatic_step(x, y, Xi, Phi, sigma)
-        fr.append(feature_energy(x1, y, Xi, Phi, sigma) - feature_energy(x, y, Xi, Phi, sigma))
-        tr.append(tracking_energy(x1, Xi, Phi, sigma) - tracking_energy(x, Xi, Phi, sigma))
+        x1 = _mv(A, y) + _mv(B, y)
+        y1 = sig(x1)
+        e0 = E(x, y)
+        fr.append(E(x1, y) - e0)
+        tr.append(E(x1, y1) - e0)
         xs.append(x1)
         x = x1
     return torch.stack(xs), torch.stack(fr), torch.stack(tr)

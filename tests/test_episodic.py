@@ -142,3 +142,65 @@ def test_bad_input_energy(gen):
         ep.legendre_dual(torch.tensor([1.5], dtype=DT), "tanh")
     with pytest.raises(ValueError, match="phi"):
         ep.random_networks(2, 3, 2, phi="orthogonal", device=CPU)
+
+
+# ----------------------------------------------------------------- chapter 04
+def test_adiabatic_step_is_elman_update(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    W = ep.elman_weight(Xi, Phi)
+    check_close(ep.adiabatic_step(x, torch.tanh(x), Xi, Phi), ep.feature_map(W, x), "Eq. 27 = Eq. 7")
+    WT = W.transpose(-1, -2)   # the transposed weight is a wrong version whenever Phi is not symmetric
+    assert not check_close(ep.adiabatic_step(x, torch.tanh(x), Xi, Phi), ep.feature_map(WT, x), "W^T",
+                           strict=False).passed
+
+
+def test_delta_terms_sum_to_energy_change(gen):
+    Xi, Phi, x0, h, y0 = _state(gen)
+    x1 = ep.adiabatic_step(x0, y0, Xi, Phi)
+    y1 = torch.tanh(x1)
+    d = ep.delta_energy_terms(x0, x1, y0, y1, Xi, Phi)
+    total = ep.feature_energy(x1, y1, Xi, Phi) - ep.feature_energy(x0, y0, Xi, Phi)
+    check_close(sum(d.values()), total, "sum of dE terms")
+    assert not check_close(sum(d.values()) - 2 * d["dE2"], total, "Eq. 35 sign", strict=False).passed
+
+
+def test_tanh_difference_identity_eq39():
+    a, b = sp.symbols("a b", real=True)
+    check_scalar_identity(sp.tanh(a) - sp.tanh(b), sp.tanh(a - b) * (1 - sp.tanh(a) * sp.tanh(b)), "Eq. 39")
+    assert not check_scalar_identity(sp.tanh(a) - sp.tanh(b), sp.tanh(a - b) * (1 + sp.tanh(a) * sp.tanh(b)),
+                                     "wrong", strict=False).passed
+
+
+@pytest.mark.parametrize("sigma", ["tanh", "asinh", "softsign"])
+def test_adiabatic_decrease_theorem(gen, sigma):
+    Xi, Phi, x0, h, y = _state(gen, B=200, N_f=8, N_h=3, scale=1.5)
+    X, fr, tr = ep.run_adiabatic(x0, Xi, Phi, 15, sigma=sigma)
+    A = Xi @ Xi.transpose(-1, -2)
+    closed = ep.cccp_decrease(X[:-1], X[1:], A, sigma)
+    check_close(fr, closed, "dE = -1/2 |Xi^T d|^2 - D_L", rtol=1e-11, atol=1e-10)
+    check_bound(fr, "held V_d: dE <= 0", upper=0.0, atol=1e-10)
+    check_bound(ep.bregman_lagrangian(X[1:], X[:-1], sigma), "D_L >= 0", lower=0.0, atol=1e-9)
+    # negative: dropping the Bregman term does not give the energy change
+    wrong = closed + ep.bregman_lagrangian(X[1:], X[:-1], sigma)          # drops the Bregman term
+    assert not check_close(fr, wrong, "without Bregman", rtol=1e-11, atol=1e-10, strict=False).passed
+    assert not check_bound(tr, "tracking never rises", upper=0.0, atol=1e-10, strict=False).passed
+
+
+def test_one_neuron_counterexample():
+    one = torch.ones(1, 1, dtype=DT)
+    x = torch.atanh(torch.tensor([0.99], dtype=DT))
+    X, fr, tr = ep.run_adiabatic(x, one, one, 3)
+    check_bound(-tr, "tracking energy rises", upper=0.0)
+    check_bound(fr, "held energy falls", upper=0.0)
+
+
+def test_bad_input_discrete(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    with pytest.raises(ValueError, match="n_steps"):
+        ep.run_adiabatic(x, Xi, Phi, 0)
+    with pytest.raises(ValueError, match="x0"):
+        ep.run_adiabatic(x[..., :2], Xi, Phi, 3)
+    with pytest.raises(ValueError, match="y"):
+        ep.adiabatic_step(x, y[..., :2], Xi, Phi)
+    with pytest.raises(ValueError, match="Xi"):
+        ep.feature_energy(x, y, Xi[0, 0], Phi)
