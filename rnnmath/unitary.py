@@ -398,9 +398,9 @@ def fit_one_state_urnn(x, y, *, n_starts: int = 256, steps: int = 400, lr: float
     require_shape(y, "y", (x.shape[0], 1))
     out = {}
     for u in (1.0, -1.0):
-        p = torch.randn(n_starts, 4, generator=generator, dtype=torch.float64).requires_grad_(True)
+        p = torch.randn(n_starts, 4, generator=generator, dtype=torch.float64).to(x.device).requires_grad_(True)
         opt = torch.optim.Adam([p], lr=lr)
-        W = torch.full((n_starts, 1, 1), u, dtype=torch.float64)
+        W = torch.full((n_starts, 1, 1), u, dtype=torch.float64, device=x.device)
         for _ in range(steps):
             opt.zero_grad()
             yh, _ = rnn_run(W, p[:, 0].view(-1, 1, 1), p[:, 1].view(-1, 1), p[:, 2].view(-1, 1, 1),

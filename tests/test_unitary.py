@@ -195,3 +195,45 @@ def test_relu_state_bound_holds_and_is_needed():
     # a bound ignoring the recurrence (1 step of drive) is too small: rejected
     one_step = float(torch.linalg.matrix_norm(theta.F, 2)) + float(theta.b.norm())
     assert not check_bound(h.norm(dim=-1), upper=one_step * 0.5, strict=False).passed
+
+
+# ----------------------------------------------------------------- chapter 3
+def test_one_state_invariants_separate_contractive_from_unitary():
+    k = torch.arange(10, dtype=F64)
+    inv_c = U.one_state_urnn_invariants(0.5 ** k)
+    assert float(inv_c["u=+1"]) > 0.2 and float(inv_c["u=-1"]) > 0.5
+    # outputs of genuine one-state URNNs (positive regime): arithmetic / alternating
+    inv_plus = U.one_state_urnn_invariants(3.0 + 0.7 * k)
+    inv_minus = U.one_state_urnn_invariants(torch.tensor([2.0, 3.0] * 5, dtype=F64))
+    check_close(inv_plus["u=+1"], 0.0, atol=1e-12)
+    check_close(inv_minus["u=-1"], 0.0, atol=1e-12)
+    assert not check_close(inv_c["u=+1"], 0.0, atol=1e-12, strict=False).passed
+    with pytest.raises(ValueError, match="y"):
+        U.one_state_urnn_invariants(torch.ones(2, dtype=F64))
+
+
+def test_one_state_urnn_fit_cannot_match_contraction_but_matches_w1():
+    x = torch.zeros(12, 1, dtype=F64)
+    x[0] = 1.0
+    k = torch.arange(12, dtype=F64).unsqueeze(-1)
+    gen = torch.Generator().manual_seed(0)
+    fit_c = U.fit_one_state_urnn(x, 0.5 ** k, n_starts=32, steps=150, generator=gen)
+    assert min(fit_c.values()) > 1e-2
+    fit_1 = U.fit_one_state_urnn(x, torch.ones(12, 1, dtype=F64), n_starts=32, steps=300, generator=gen)
+    assert fit_1["u=+1"] < 1e-3  # the checker is not biased: a reachable target is fitted
+    with pytest.raises(ValueError, match="y"):
+        U.fit_one_state_urnn(x, torch.ones(5, 1, dtype=F64))
+
+
+def test_sigmoid_embedding_error_positive_and_decaying():
+    theta, g = _rand_rnn(n=3, m=2, p=2, norm=0.8, seed=7)
+    x = _bounded_inputs(100, 2, 1.0, g)
+    err = U.sigmoid_embedding_error(theta, x, torch.tensor([0.0, 5.0, 10.0, 15.0], dtype=F64))
+    check_bound(err, lower=1e-12)
+    ratio = err[1:] / err[:-1]
+    check_close(torch.log(ratio[1:]) / 5.0, torch.full((2,), -1.0, dtype=F64), rtol=0.05)
+    with pytest.raises(ValueError, match="offsets"):
+        U.sigmoid_embedding_error(theta, x, torch.zeros(2, 2, dtype=F64))
+    bad = U.RNNParams(1.5 * theta.W / torch.linalg.matrix_norm(theta.W, 2), theta.F, theta.b, theta.C, theta.h0)
+    with pytest.raises(ValueError, match="W"):
+        U.sigmoid_embedding_error(bad, x, torch.zeros(2, dtype=F64))
