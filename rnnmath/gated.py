@@ -50,8 +50,11 @@ __all__ = [
     "mft_gaussian_moments",
     "mft_residual",
     "mft_fixed_point_solutions",
+    "mft_small_variance_series",
+    "mft_onset_gain",
     "zero_fixed_point_jacobian",
     "fixed_point_residual",
+    "fixed_point_residual_jacobian",
     "find_fixed_points",
     "adjoint_gradient",
     "autograd_gradient",
@@ -462,7 +465,12 @@ def mft_fixed_point_solutions(g_h, alpha_r, *, c_max: float = 60.0, n_grid: int 
     require_positive(c_max, "c_max")
     g, a = g_h.reshape(-1, 1), alpha_r.reshape(-1, 1)
     grid = np.geomspace(1e-6, c_max, n_grid)[None, :]
-    R = mft_residual(grid, g, a, n_quad)
+    # C_phi on the grid does not depend on the gains, and C_sigma only on alpha_r:
+    # evaluate each once (unique alpha_r values), then combine by broadcasting.
+    C_phi_grid, _ = mft_gaussian_moments(grid[0], 0.0 * grid[0], n_quad)
+    a_unique, a_index = np.unique(a[:, 0], return_inverse=True)
+    _, C_sig_grid = mft_gaussian_moments(0.0 * C_phi_grid[None, :], a_unique[:, None] ** 2 * C_phi_grid[None, :], n_quad)
+    R = g ** 2 * C_phi_grid[None, :] * C_sig_grid[a_index.reshape(-1)] - grid
     sgn = np.sign(R)
     cross = (sgn[:, :-1] * sgn[:, 1:]) < 0
     count = cross.sum(axis=1)
@@ -490,6 +498,49 @@ def mft_fixed_point_solutions(g_h, alpha_r, *, c_max: float = 60.0, n_grid: int 
     C_phi, _ = mft_gaussian_moments(np.nan_to_num(roots), np.zeros_like(roots), n_quad)
     C_r = np.where(valid, a ** 2 * C_phi, np.nan)
     return roots.reshape(S + (K,)), C_r.reshape(S + (K,)), count.reshape(S)
+
+
+def mft_small_variance_series():
+    """Expand the reduced MFT residual ``R(C_h)`` to second order in ``C_h`` with sympy.
+
+    ``C_phi`` and ``C_sigma`` are Taylor-expanded in the standard deviation and the
+    Gaussian moments taken exactly (``sympy.stats``); then
+    ``R = g_h^2 C_phi C_sigma(alpha_r^2 C_phi) - C_h`` is expanded (book Part IV,
+    chapter 2, eq. p4-eq-mft-series).
+
+    Returns
+    -------
+    (R2, C_phi2, C_sigma2, symbols) : the truncated series of ``R``, of ``C_phi(C)`` and
+    of ``C_sigma(c)`` (in their own variance ``c``), and ``(C, c, g_h, alpha_r)``.
+    """
+    import sympy as sp
+    from sympy.stats import E, Normal
+
+    C, c, s, u = sp.symbols("C c s u", positive=True)
+    g, a = sp.symbols("g_h alpha_r", positive=True)
+    xi = Normal("xi", 0, 1)
+    C_phi = sp.expand(E(sp.series(sp.tanh(s * xi) ** 2, s, 0, 7).removeO()).subs(s, sp.sqrt(C)))
+    sig = 1 / (1 + sp.exp(-u * xi))
+    C_sig = sp.expand(E(sp.series(sig ** 2, u, 0, 5).removeO()).subs(u, sp.sqrt(c)))
+    R = g ** 2 * C_phi * C_sig.subs(c, a ** 2 * C_phi) - C
+    R2 = sp.expand(sp.series(R, C, 0, 3).removeO())
+    return R2, sp.expand(sp.series(C_phi, C, 0, 3).removeO()), sp.expand(sp.series(C_sig, c, 0, 2).removeO()), (C, c, g, a)
+
+
+def mft_onset_gain(alpha_r, *, g_grid=None, n_quad: int = 80):
+    """Smallest ``g_h`` at which the fixed-point MFT has a non-zero solution, per ``alpha_r``.
+
+    Evaluated on a grid of ``g_h`` for all ``alpha_r`` at once (one call of
+    :func:`mft_fixed_point_solutions` on the outer product).  Returns an array of the
+    shape of ``alpha_r`` (NaN where no grid gain has a solution).
+    """
+    alpha_r = np.atleast_1d(np.asarray(alpha_r, float))
+    g_grid = np.linspace(1.0, 3.0, 201) if g_grid is None else np.asarray(g_grid, float)
+    gg, aa = np.meshgrid(g_grid, alpha_r, indexing="ij")
+    _, _, count = mft_fixed_point_solutions(gg, aa, n_quad=n_quad)
+    has = count > 0
+    first = np.argmax(has, axis=0)
+    return np.where(has.any(axis=0), g_grid[first], np.nan)
 
 
 def zero_fixed_point_jacobian(net: GatedNetwork):
@@ -522,47 +573,57 @@ def fixed_point_residual(h, net: GatedNetwork):
     return -h + net.g_h[:, None] * _mv(net.J_h, ph * torch.sigmoid(r))
 
 
-def find_fixed_points(net: GatedNetwork, h0, *, max_iter: int = 200, tol: float = 1e-10):
-    """Damped Newton iteration on :func:`fixed_point_residual`, batched.
+def fixed_point_residual_jacobian(h, net: GatedNetwork):
+    """Jacobian of :func:`fixed_point_residual` (book Part IV, chapter 2), shape ``(B, N, N)``::
+
+        dG/dh = -I + g_h J^h ( [phi'(h) sigma(r)] + [phi(h) sigma'(r)] alpha_r J^r [phi'(h)] ),
+        r = alpha_r J^r phi(h).
+    """
+    import torch
+
+    require_shape(h, "h", (net.batch, net.n))
+    ph, dph = torch.tanh(h), 1 - torch.tanh(h) ** 2
+    sr = torch.sigmoid(net.alpha_r[:, None] * _mv(net.J_r, ph))
+    dsr = sr * (1 - sr)
+    eye = torch.eye(net.n, dtype=h.dtype, device=h.device)
+    inner = torch.diag_embed(dph * sr) + (ph * dsr)[:, :, None] * net.alpha_r[:, None, None] * net.J_r * dph[:, None, :]
+    return -eye + net.g_h[:, None, None] * (net.J_h @ inner)
+
+
+def find_fixed_points(net: GatedNetwork, h0, *, max_iter: int = 50, tol: float = 1e-10):
+    """Damped Newton iteration on :func:`fixed_point_residual`, batched over networks.
 
     Parameters
     ----------
     net : GatedNetwork
     h0 : torch.Tensor, shape ``(B, N)``
-        Starting points (e.g. the ``h`` part of a simulated state).
+        Starting points, e.g. the ``h`` part of the end of a simulation (Newton from
+        far away rarely converges in high dimension).
+    max_iter : int
+    tol : float
+        Convergence threshold on ``max_i |G_i(h)|``.
 
     Returns
     -------
     x : torch.Tensor ``(B, 3N)``
-        The full fixed points ``(h, z, r)``.
+        The full states ``(h, z, r)`` with ``z = alpha_z J^z phi(h)``, ``r = alpha_r J^r phi(h)``.
     residual : torch.Tensor ``(B,)``
         ``max |G(h)|`` at the end (converged where ``<= tol``).
     """
     import torch
-    from torch.func import jacrev, vmap
 
     require_shape(h0, "h0", (net.batch, net.n))
     h = h0.clone()
-
-    def G1(hb, Jh, Jr, g, a):
-        ph = torch.tanh(hb)
-        r = a * (Jr @ ph)
-        return -hb + g * (Jh @ (ph * torch.sigmoid(r)))
-
-    jac = vmap(jacrev(G1))
     for _ in range(max_iter):
         res = fixed_point_residual(h, net)
         err = res.abs().amax(dim=1)
         if bool((err <= tol).all()):
             break
-        Jg = jac(h, net.J_h, net.J_r, net.g_h, net.alpha_r)
-        step = torch.linalg.solve(Jg, -res.unsqueeze(-1)).squeeze(-1)
-        # backtracking on |G|^2, per network
+        step = torch.linalg.solve(fixed_point_residual_jacobian(h, net), -res.unsqueeze(-1)).squeeze(-1)
         t = torch.ones(net.batch, 1, dtype=h.dtype, device=h.device)
         base = (res ** 2).sum(1)
-        for _ in range(30):
-            trial = h + t * step
-            better = (fixed_point_residual(trial, net) ** 2).sum(1) < base
+        for _ in range(30):  # backtracking on |G|^2, per network
+            better = (fixed_point_residual(h + t * step, net) ** 2).sum(1) < base
             if bool(better.all()):
                 break
             t = torch.where(better[:, None], t, 0.5 * t)

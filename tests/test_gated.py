@@ -153,3 +153,29 @@ def test_symbolic_jacobian_blocks_all_agree_and_a_wrong_block_fails():
         V.check_scalar_identity(derived, claimed, b)
     _, derived_hz, claimed_hz = blocks[1]
     assert not V.check_scalar_identity(derived_hz, 0, "hz = 0 (gate as constant)", strict=False).passed
+
+
+def test_fixed_point_residual_jacobian_matches_autograd():
+    from torch.func import jacrev
+
+    net = G.random_gated_network(7, 2.5, 1.0, 3.0, batch=2, seed=0, device="cpu")
+    h = torch.randn(2, 7, dtype=DT, generator=torch.Generator().manual_seed(1))
+    Jg = G.fixed_point_residual_jacobian(h, net)
+    for b in range(2):
+        nb = _single(net, b)
+        ref = jacrev(lambda v: G.fixed_point_residual(v[None], nb)[0])(h[b])
+        V.check_close(Jg[b], ref, "dG/dh")
+        # dropping the reset-gate chain-rule term is detected
+        ph = torch.tanh(h[b])
+        sr = torch.sigmoid(nb.alpha_r * (nb.J_r[0] @ ph))
+        wrong = -torch.eye(7, dtype=DT) + nb.g_h * nb.J_h[0] * ((1 - ph ** 2) * sr)[None, :]
+        assert not V.check_close(wrong, ref, "without reset term", strict=False).passed
+
+
+def test_mft_series_and_onset():
+    R2, Cphi2, Csig2, (C, c, g, a) = G.mft_small_variance_series()
+    V.check_scalar_identity(R2, (g ** 2 / 4 - 1) * C + g ** 2 * (a ** 2 / 16 - sp.Rational(1, 2)) * C ** 2, "R2")
+    assert not V.check_scalar_identity(R2, (g ** 2 - 1) * C, "vanilla threshold", strict=False).passed
+    onset = G.mft_onset_gain([1.0, 6.0], g_grid=np.linspace(1.5, 2.5, 101))
+    V.check_close(onset[0], 2.01, "continuous onset just above 2", rtol=0, atol=1e-9)
+    assert onset[1] < 1.99
