@@ -140,11 +140,19 @@ __all__ += [
     "bregman_lagrangian",
     "random_networks",
     "run_adiabatic",
-    "run_tracking",
+    "run_elman",
+    "rate_energy",
     "cyclic_transition",
     "memory_overlaps",
     "simulate_continuous",
     "symbolic_energy_parts",
+    "first_term_gradient",
+    "first_term_hessian",
+    "quadratic_term_gradient",
+    "quadratic_term_hessian",
+    "linear_term_gradient",
+    "linear_term_hessian",
+    "activation_hessian_tensor",
 ]
 
 
@@ -582,24 +590,41 @@ def run_adiabatic(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
     return torch.stack(xs), torch.stack(fr), torch.stack(tr)
 
 
-def run_tracking(s0, W, n_steps: int, sigma: str = "tanh"):
-    """Iterate the rate update ``s(t+1) = sigma(W s(t))`` (Eq. 10) and record ``E_W(s(t))``.
+def rate_energy(x, W, b=None, sigma: str = "tanh") -> torch.Tensor:
+    """``E_W(s) = L*(s) - 1/2 s^T W_sym s - b^T s`` at ``s = sigma(x)``, computed from the pre-activation.
 
-    ``W`` need not be symmetric; the energy recorded is :func:`cccp_energy` with the symmetric
-    part ``(W + W^T)/2`` (a Lyapunov function only when ``W`` is symmetric PSD).
+    ``L*(sigma(x)) = x^T sigma(x) - L(x)`` avoids inverting saturated units; ``W_sym = (W + W^T)/2``
+    (the quadratic form only sees the symmetric part).  ``x``: ``(..., N)`` -> ``(...,)``.
+    """
+    require_square(W, "W")
+    _check_vec(x, "x", W.shape[-1], "N")
+    s = ACTIVATIONS[_check_name(sigma)][0](x)
+    e = _dot(x, s) - lagrangian(x, sigma) - 0.5 * _dot(s, _mv(W, s))
+    if b is not None:
+        _check_vec(b, "b", W.shape[-1], "N")
+        e = e - _dot(b, s)
+    return e
 
-    Returns ``s`` ``(n_steps + 1, ..., N)`` and ``E`` ``(n_steps + 1, ...)``.
+
+def run_elman(x0, W, n_steps: int, sigma: str = "tanh"):
+    """Iterate the Elman feature update ``x(t+1) = W sigma(x(t))`` (Eq. 7) and record ``E_W``.
+
+    Equivalently ``s(t+1) = sigma(W s(t))`` (Eq. 10) in the rates ``s = sigma(x)``.  ``W`` need not
+    be symmetric; the recorded :func:`rate_energy` is a Lyapunov function only when it is
+    symmetric positive semi-definite (book chapter 05).
+
+    Returns ``x`` ``(n_steps + 1, ..., N)`` and ``E`` ``(n_steps + 1, ...)``.
     """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
     require_square(W, "W")
-    Ws = 0.5 * (W + W.transpose(-1, -2))
+    _check_vec(x0, "x0", W.shape[-1], "N")
     sig = ACTIVATIONS[_check_name(sigma)][0]
-    ss = [s0]
+    xs = [x0]
     for _ in range(n_steps):
-        ss.append(sig(_mv(W, ss[-1])))
-    S = torch.stack(ss)
-    return S, cccp_energy(S, Ws, None, sigma)
+        xs.append(_mv(W, sig(xs[-1])))
+    X = torch.stack(xs)
+    return X, rate_energy(X, W, None, sigma)
 
 
 def cyclic_transition(N_h: int, *, device=None, dtype=torch.float64) -> torch.Tensor:
@@ -681,3 +706,60 @@ def symbolic_energy_parts():
         "E3": -s.T * Xi * h,
         "E4": -y.T * Xi * Phi * h,
     }
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 05: Jacobians and Hessians of the energy terms in x = V_f (Eqs. 48-58)
+# --------------------------------------------------------------------------- #
+def first_term_gradient(x, sigma: str = "tanh"):
+    """Gradient of ``x^T sigma(x) - L(x)``: ``sigma'(x) * x`` (note 000, Eq. 49).  ``(..., N)``."""
+    _, d1, _ = activation_derivatives(x, sigma)
+    return d1 * x
+
+
+def first_term_hessian(x, sigma: str = "tanh"):
+    """Hessian of ``x^T sigma(x) - L(x)``: ``diag(sigma'(x) + x sigma''(x))`` (Eqs. 51-52).  ``(..., N, N)``."""
+    _, d1, d2 = activation_derivatives(x, sigma)
+    return torch.diag_embed(d1 + x * d2)
+
+
+def quadratic_term_gradient(x, M, sigma: str = "tanh"):
+    """Gradient of ``1/2 sigma(x)^T M sigma(x)`` for symmetric ``M``: ``sigma'(x) * (M sigma(x))`` (Eq. 53)."""
+    require_symmetric(M, "M")
+    s, d1, _ = activation_derivatives(x, sigma)
+    return d1 * _mv(M, s)
+
+
+def quadratic_term_hessian(x, M, sigma: str = "tanh"):
+    """Hessian of ``1/2 sigma^T M sigma`` (symmetric ``M``): ``J M J + diag(sigma'' * M sigma)``, ``J = diag(sigma')`` (Eq. 57)."""
+    require_symmetric(M, "M")
+    s, d1, d2 = activation_derivatives(x, sigma)
+    return d1.unsqueeze(-1) * M * d1.unsqueeze(-2) + torch.diag_embed(d2 * _mv(M, s))
+
+
+def linear_term_gradient(x, c, sigma: str = "tanh"):
+    """Gradient of ``sigma(x)^T c`` (c fixed, e.g. ``Xi Phi^T Xi^T V_d``): ``sigma'(x) * c`` (Eq. 58, corrected)."""
+    _check_vec(c, "c", x.shape[-1], "N")
+    _, d1, _ = activation_derivatives(x, sigma)
+    return d1 * c
+
+
+def linear_term_hessian(x, c, sigma: str = "tanh"):
+    """Hessian of ``sigma(x)^T c``: ``diag(sigma''(x) * c)`` — indefinite unless ``c`` has a fixed sign pattern."""
+    _check_vec(c, "c", x.shape[-1], "N")
+    _, _, d2 = activation_derivatives(x, sigma)
+    return torch.diag_embed(d2 * c)
+
+
+def activation_hessian_tensor(x, sigma: str = "tanh"):
+    """Third-order tensor ``H[i, j, k] = d^2 sigma_i / dx_j dx_k = delta_ij delta_ik sigma''(x_i)``, shape ``(N, N, N)``.
+
+    The note's ``x^T . H(sigma)`` is ``einsum('i,ijk->jk', x, H)``.
+    """
+    require_ndim(x, "x", 1)
+    _, _, d2 = activation_derivatives(x, sigma)
+    n = x.shape[-1]
+    H = torch.zeros(n, n, n, dtype=x.dtype, device=x.device)
+    idx = torch.arange(n, device=x.device)
+    H[idx, idx, idx] = d2
+    return H

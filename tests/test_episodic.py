@@ -204,3 +204,91 @@ def test_bad_input_discrete(gen):
         ep.adiabatic_step(x, y[..., :2], Xi, Phi)
     with pytest.raises(ValueError, match="Xi"):
         ep.feature_energy(x, y, Xi[0, 0], Phi)
+
+
+# ----------------------------------------------------------------- chapter 05
+@pytest.mark.parametrize("sigma", ["tanh", "asinh"])
+def test_term_derivatives_against_autograd(gen, sigma):
+    Xi, Phi = (M[0] for M in ep.random_networks(1, 5, 3, generator=gen, device=CPU))
+    A = Xi @ Xi.T
+    c = torch.randn(5, generator=gen, dtype=DT)
+    pts = 1.5 * torch.randn(4, 5, generator=gen, dtype=DT)
+    sig = ep.ACTIVATIONS[sigma][0]
+    t12 = lambda v: v @ sig(v) - ep.lagrangian(v, sigma)
+    t3 = lambda v: 0.5 * sig(v) @ A @ sig(v)
+    t4 = lambda v: sig(v) @ c
+    check_jacobian(t12, lambda v: ep.first_term_gradient(v, sigma), pts, "Eq. 49")
+    check_hessian(t12, lambda v: ep.first_term_hessian(v, sigma), pts, "Eq. 52")
+    check_jacobian(t3, lambda v: ep.quadratic_term_gradient(v, A, sigma), pts, "Eq. 53")
+    check_hessian(t3, lambda v: ep.quadratic_term_hessian(v, A, sigma), pts, "Eq. 57")
+    check_jacobian(t4, lambda v: ep.linear_term_gradient(v, c, sigma), pts, "Eq. 58 corrected")
+    check_hessian(t4, lambda v: ep.linear_term_hessian(v, c, sigma), pts, "term 4 Hessian")
+    # negatives: Eq. 58 as printed (H instead of J), Eq. 57 without the sigma'' term
+    H = lambda v: torch.einsum("i,ijk->k", c, ep.activation_hessian_tensor(v, sigma))
+    assert not check_jacobian(t4, H, pts, "Eq. 58 printed", strict=False).passed
+    d1 = lambda v: ep.ACTIVATIONS[sigma][2](v)
+    assert not check_hessian(t3, lambda v: d1(v)[:, None] * A * d1(v)[None, :], pts, "no sigma''", strict=False).passed
+
+
+def test_tanh_convexity_threshold():
+    u = sp.Symbol("u", real=True)
+    second = sp.diff(u * sp.tanh(u) - sp.log(sp.cosh(u)), u, 2)
+    check_scalar_identity(second, sp.sech(u) ** 2 * (1 - 2 * u * sp.tanh(u)), "tanh term 1-2 curvature")
+    x_star = float(sp.nsolve(2 * u * sp.tanh(u) - 1, u, 0.8))
+    assert abs(x_star - 0.7717) < 1e-3
+    h = ep.first_term_hessian(torch.tensor([[x_star - 0.01], [x_star + 0.01]], dtype=DT))[..., 0, 0]
+    assert h[0] > 0 and h[1] < 0
+    assert not check_bound(ep.first_term_hessian(torch.linspace(-3, 3, 61, dtype=DT)[:, None])[..., 0, 0],
+                           "convex everywhere", lower=0.0, strict=False).passed
+
+
+@pytest.mark.parametrize("sigma", ["tanh", "asinh"])
+def test_cccp_theorem_symmetric_psd(gen, sigma):
+    Xi, Phi = ep.random_networks(300, 8, 3, phi="psd", generator=gen, device=CPU, scale=1.5)
+    W = ep.elman_weight(Xi, Phi)
+    x0 = 2 * torch.randn(300, 8, generator=gen, dtype=DT)
+    X, E = ep.run_elman(x0, W, 20, sigma)
+    check_close(torch.diff(E, dim=0), ep.cccp_decrease(X[:-1], X[1:], W, sigma), "identity", rtol=1e-11, atol=1e-9)
+    check_bound(torch.diff(E, dim=0), "monotone", upper=0.0, atol=1e-9)
+
+
+def test_cccp_update_is_elman_step_and_dual_energy(gen):
+    Xi, Phi = ep.random_networks(1, 6, 3, phi="psd", generator=gen, device=CPU)
+    W = ep.elman_weight(Xi, Phi)[0]
+    x = torch.randn(6, generator=gen, dtype=DT)
+    s = torch.tanh(x)
+    check_close(ep.cccp_update(s, W), ep.rate_map(W, s), "CCCP step = Eq. 10")
+    check_close(ep.cccp_energy(s, W), ep.rate_energy(x, W), "E_W from rates = from pre-activations")
+    s1 = ep.cccp_update(s, W)
+    assert float(ep.cccp_energy(s1, W)) <= float(ep.cccp_energy(s, W)) + 1e-12
+    assert not check_close(ep.cccp_update(s, W), ep.rate_map(2 * W, s), "wrong gain", strict=False).passed
+
+
+def test_nonsymmetric_and_indefinite_counterexamples():
+    R = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=DT)
+    W = ep.elman_weight(math.sqrt(3.0) * torch.eye(2, dtype=DT), (R - torch.eye(2, dtype=DT)).T)
+    check_close(W, 3 * R, "W = gR")
+    X, E = ep.run_elman(torch.tensor([0.3, 0.1], dtype=DT), W, 30)
+    assert not check_bound(torch.diff(E), "monotone", upper=0.0, strict=False).passed
+    one = torch.ones(1, 1, dtype=DT)
+    X, E = ep.run_elman(torch.atanh(torch.tensor([0.1], dtype=DT)), ep.elman_weight(one, -3 * one), 5)
+    check_bound(-torch.diff(E), "E rises every step for W = -2", upper=0.0)
+
+
+def test_bad_input_cccp(gen):
+    Wns = torch.tensor([[1.0, 2.0], [0.0, 1.0]], dtype=DT)
+    s = torch.tensor([0.1, 0.2], dtype=DT)
+    with pytest.raises(ValueError, match="W: must be symmetric"):
+        ep.cccp_update(s, Wns)
+    with pytest.raises(ValueError, match="W: must be positive semi-definite"):
+        ep.cccp_update(s, -torch.eye(2, dtype=DT))
+    with pytest.raises(ValueError, match="M: must be symmetric"):
+        ep.quadratic_term_hessian(s, Wns)
+    with pytest.raises(ValueError, match="s"):
+        ep.cccp_energy(torch.ones(3, dtype=DT) * 0.1, torch.eye(2, dtype=DT))
+    with pytest.raises(ValueError, match="x"):
+        ep.activation_hessian_tensor(torch.ones(2, 2, dtype=DT))
+    with pytest.raises(ValueError, match="c"):
+        ep.linear_term_gradient(s, torch.ones(3, dtype=DT))
+    with pytest.raises(ValueError, match="W"):
+        ep.run_elman(s, torch.ones(2, 3, dtype=DT), 3)

@@ -211,3 +211,40 @@ register(Discrepancy(
     corrected=r"\Delta E = -\tfrac12\,d^\top\Xi\Xi^\top d - D_{L^*}(s(t), s(t+1)) \le 0,\quad d = s(t+1) - s(t),\ s = \tanh V_f",
     check=_check_eq43_open,
 ))
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 05: derivatives (Eqs. 48-58)
+# --------------------------------------------------------------------------- #
+def _check_eq58():
+    from ..episodic import activation_hessian_tensor, linear_term_gradient, random_networks
+    from ..verify import check_jacobian
+
+    g = torch.Generator().manual_seed(58)
+    Xi, Phi = (M[0] for M in random_networks(1, 5, 3, generator=g, device="cpu"))
+    y = torch.tanh(torch.randn(5, generator=g, dtype=torch.float64))
+    c = Xi @ Phi.T @ Xi.T @ y
+    pts = 1.5 * torch.randn(4, 5, generator=g, dtype=torch.float64)
+    f = lambda v: torch.tanh(v) @ c
+    printed_form = lambda v: torch.einsum("i,ijk->k", y @ Xi @ Phi @ Xi.T, activation_hessian_tensor(v, "tanh"))
+    printed = check_jacobian(f, printed_form, pts, "Eq. 58 as printed: y^T Xi Phi Xi^T H(sigma)", strict=False)
+    corrected = check_jacobian(f, lambda v: linear_term_gradient(v, c, "tanh"), pts,
+                               "y^T Xi Phi Xi^T J(sigma)", strict=False)
+    return printed, corrected
+
+
+register(Discrepancy(
+    note=NOTE, equation="53", kind="typo", chapter=CH05,
+    summary="The middle expression of Eq. 53 (Xi Xi^T . sigma(x) . J(sigma)) is missing a transpose; the final "
+            "form sigma^T Xi Xi^T J(sigma) is right.",
+    printed=r"\tfrac12\mathcal J(\sigma^\top\Xi\Xi^\top\sigma) = \tfrac12\,2\,\Xi\Xi^\top.\sigma(x).\mathcal J(\sigma)",
+    corrected=r"\tfrac12\mathcal J(\sigma^\top\Xi\Xi^\top\sigma) = \sigma(x)^\top\Xi\Xi^\top\mathcal J(\sigma)",
+))
+
+register(Discrepancy(
+    note=NOTE, equation="58", kind="wrong claim", chapter=CH05,
+    summary="The Jacobian of the term linear in sigma(x) involves J(sigma), not the second-derivative tensor H(sigma).",
+    printed=r"\mathcal J(\sigma(x)^\top\Xi\Phi^\top\Xi^\top y) = y^\top\Xi\Phi\Xi^\top\mathcal H(\sigma)",
+    corrected=r"\mathcal J(\sigma(x)^\top\Xi\Phi^\top\Xi^\top y) = y^\top\Xi\Phi\Xi^\top\mathcal J(\sigma)",
+    check=_check_eq58,
+))
