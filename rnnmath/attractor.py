@@ -43,6 +43,7 @@ __all__ = [
     # chapter 1
     "barrier",
     "barrier_slope",
+    "barrier_bregman",
     "energy",
     "energy_gradient",
     "activation_update",
@@ -50,6 +51,7 @@ __all__ = [
     "random_symmetric_weights",
     "bipartite_weights",
     "layer_groups",
+    "layered_schedule",
     "update_units",
     "asynchronous_sweep",
     "parallel_run",
@@ -173,6 +175,16 @@ def barrier(x: torch.Tensor) -> torch.Tensor:
     if _inspectable(x) and bool(torch.any(x.abs() > 1)):
         raise ValueError("x: barrier is defined only for activations in [-1, 1]")
     return 0.5 * (torch.xlogy(1 + x, 1 + x) + torch.xlogy(1 - x, 1 - x))
+
+
+def barrier_bregman(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    r"""Bregman divergence of the barrier, :math:`F(x) - F(y) - F'(y)(x - y) \ge \tfrac12 (x - y)^2` (elementwise).
+
+    It is the exact energy drop of a single-unit update beyond the self-connection term
+    (chapter 2): :math:`\Delta E = -\tfrac12 w_{jj}\,\Delta^2 - B_F(x_j, x_j')`.
+    """
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    return barrier(x) - barrier(y) - torch.atanh(y) * (x - y)
 
 
 def barrier_slope(x: torch.Tensor) -> torch.Tensor:
@@ -335,6 +347,17 @@ def bipartite_weights(
         W[:, lo[0] : lo[-1] + 1, hi[0] : hi[-1] + 1] = blk
         W[:, hi[0] : hi[-1] + 1, lo[0] : lo[-1] + 1] = blk.transpose(-1, -2)
     return W.to(device)
+
+
+def layered_schedule(layer_sizes: Sequence[int], kind: str = "layerwise") -> list[list[int]]:
+    """Update groups of a layered net: one group per layer (``"layerwise"``, bottom to top)
+    or the note's alternation of odd and even layers (``"even_odd"``: layers 1, 3, 5, ... then 2, 4, ...)."""
+    groups = layer_groups(layer_sizes)
+    if kind == "layerwise":
+        return groups
+    if kind == "even_odd":
+        return [sum(groups[0::2], []), sum(groups[1::2], [])]
+    raise ValueError(f"kind: must be 'layerwise' or 'even_odd', got {kind!r}")
 
 
 def update_units(

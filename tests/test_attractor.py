@@ -84,3 +84,101 @@ def test_fixed_points_are_stationary(gen):
     for _ in range(100):
         x = att.asynchronous_sweep(x, W, b)
     check_close(att.energy_gradient(x, W, b), torch.zeros_like(x), "stationary", atol=1e-9)
+
+
+# --------------------------------------------------------------------------- #
+# chapter 2: schedules
+# --------------------------------------------------------------------------- #
+def test_async_energy_identity_and_descent(gen):
+    for wjj in (0.0, -1.0, 1.5):
+        W, b = sym_net(gen, n=7, batch=16, scale=2.0, self_connection=wjj)
+        x = 0.9 * (2 * torch.rand(16, 7, generator=gen, dtype=F64) - 1)
+        for j in range(7):
+            new = att.update_units(x, W, b, [j])
+            dE = att.energy(new, W, b) - att.energy(x, W, b)
+            pred = -0.5 * W[:, j, j] * (new[:, j] - x[:, j]) ** 2 - att.barrier_bregman(x[:, j], new[:, j])
+            check_close(dE, pred, "dE identity", atol=1e-12, rtol=1e-9)
+            # the bound without the Bregman term (a wrong identity) is rejected whenever the unit moves
+            wrong = -0.5 * (1 + W[:, j, j]) * (new[:, j] - x[:, j]) ** 2
+            if float((new[:, j] - x[:, j]).abs().max()) > 1e-3:
+                assert not check_close(dE, wrong, "wrong identity", atol=1e-12, strict=False).passed
+            check_bound(dE, "descent", upper=0.0, atol=1e-12)
+            x = new
+
+
+def test_async_ascent_below_minus_one(gen):
+    W, b = sym_net(gen, n=7, batch=32, scale=2.0, self_connection=-3.0)
+    x = 0.9 * (2 * torch.rand(32, 7, generator=gen, dtype=F64) - 1)
+    _, E = att.asynchronous_sweep(x, W, b, return_energies=True)
+    assert not check_bound(E[1:] - E[:-1], "descent", upper=0.0, atol=1e-12, strict=False).passed
+
+
+def test_two_step_lyapunov_decreases_and_needs_symmetry(gen):
+    W, b = sym_net(gen, n=6, batch=32, scale=3.0, self_connection=-2.0)
+    traj = att.parallel_run(2 * torch.rand(32, 6, generator=gen, dtype=F64) - 1, W, b, 60)
+    L = att.two_step_lyapunov(traj[:-1], traj[1:], W, b)
+    bound = -0.5 * ((traj[2:] - traj[:-2]) ** 2).sum(-1)
+    check_bound(L[1:] - L[:-1] - bound, "Lyapunov", upper=0.0, atol=1e-11)
+    with pytest.raises(ValueError, match="W"):
+        att.two_step_lyapunov(traj[0], traj[1], W + torch.triu(torch.ones(6, 6, dtype=F64), 1), b)
+    # the plain energy is NOT monotone under parallel updates for these nets
+    E = att.energy(traj, W, b)
+    assert not check_bound(E[1:] - E[:-1], "energy monotone", upper=0.0, atol=1e-12, strict=False).passed
+
+
+def test_classify_limit_two_cycle_and_fixed():
+    W = torch.tensor([[0.0, -3.0], [-3.0, 0.0]], dtype=F64)
+    c = torch.tensor(0.9, dtype=F64)
+    for _ in range(100):
+        c = torch.tanh(3 * c)
+    traj = att.parallel_run(torch.stack([c, c]).unsqueeze(0), W, None, 10)
+    cls = att.classify_limit(traj, tol=1e-10)
+    assert bool(cls["two_cycle"][0]) and not bool(cls["fixed"][0])
+    traj = att.parallel_run(torch.tensor([[0.9, 0.8]], dtype=F64), W / 6, None, 200)
+    assert bool(att.classify_limit(traj, tol=1e-10)["fixed"][0])
+    with pytest.raises(ValueError, match="traj"):
+        att.classify_limit(traj[:2])
+
+
+def test_parallel_equals_interleaved_even_odd(gen):
+    sizes = [4, 3, 3, 2]
+    W = att.bipartite_weights(8, sizes, scale=2.5, generator=gen, device=DEV)
+    b = 0.3 * torch.randn(8, 12, generator=gen, dtype=F64)
+    x0 = 2 * torch.rand(8, 12, generator=gen, dtype=F64) - 1
+    odd, even = att.layered_schedule(sizes, "even_odd")
+    xe, E = att.groupwise_run(x0, W, b, [odd, even], 5)
+    traj = att.parallel_run(x0, W, b, 10)
+    inter = traj[10].clone()
+    inter[:, odd] = traj[9][:, odd]
+    check_close(xe, inter, "interleaving", atol=1e-13)
+    check_bound(E[1:] - E[:-1], "even/odd descent", upper=0.0, atol=1e-12)
+    # the wrong interleaving (odd part from the same time step) is rejected
+    assert not check_close(xe, traj[10], "wrong interleaving", atol=1e-13, strict=False).passed
+
+
+def test_clamping_keeps_values(gen):
+    sizes = [4, 3]
+    W = att.bipartite_weights(4, sizes, scale=2.0, generator=gen, device=DEV)
+    clamp = torch.tensor([True, True, False, False, False, False, False])
+    x0 = 2 * torch.rand(4, 7, generator=gen, dtype=F64) - 1
+    x, _ = att.groupwise_run(x0, W, None, att.layered_schedule(sizes), 10, clamp=clamp)
+    check_close(x[:, clamp], x0[:, clamp], "clamped", atol=0.0)
+    assert not check_close(x[:, ~clamp], x0[:, ~clamp], "free units moved", atol=1e-6, strict=False).passed
+
+
+def test_schedule_validation(gen):
+    W, b = sym_net(gen, n=5, batch=2)
+    with pytest.raises(ValueError, match="W"):
+        att.groupwise_run(torch.zeros(2, 5, dtype=F64), W, b, [[0, 1, 2, 3, 4]], 1)
+    with pytest.raises(ValueError, match="kind"):
+        att.layered_schedule([2, 2], "zigzag")
+    with pytest.raises(ValueError, match="layer_sizes"):
+        att.layer_groups([2, 0])
+    with pytest.raises(ValueError, match="clamp"):
+        att.update_units(torch.zeros(2, 5, dtype=F64), W, b, [0], clamp=torch.zeros(4, dtype=torch.bool))
+    Wneg = att.random_symmetric_weights(1, 4, self_connection=-0.5, device=DEV)
+    with pytest.raises(ValueError, match="W.*negative self-connection"):
+        att.require_self_connections(Wneg, "W")
+    att.require_self_connections(Wneg, "W", lower=-1.0)
+    with pytest.raises(ValueError, match="W"):
+        att.require_no_within_group_weights(W, [[0, 1]])
