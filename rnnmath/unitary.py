@@ -68,11 +68,13 @@ __all__ = [
     "orthogonal_projection",
     "masked_orthogonal_projection",
     "init_rnn_models",
+    "unpad_model",
     "train_rnn_models",
     "predict_rnn_models",
     "r2_score",
     "run_learning_experiment",
     "permuted_digits",
+    "train_sequence_classifiers",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -562,10 +564,21 @@ def init_rnn_models(sizes: Sequence[int], n_models_per_size: int, n_in: int, n_o
     W = masked_orthogonal_projection(G, mask)
     size_col = torch.tensor(sizes, dtype=torch.float64).view(S, 1, 1, 1)
     F = torch.randn(S, R, H, n_in, generator=generator, dtype=torch.float64) / math.sqrt(n_in) * mask.unsqueeze(-1)
-    C = torch.randn(S, R, n_out, H, generator=generator, dtype=torch.float64) / size_col.sqrt() * mask.unsqueeze(-2)
+    C = 0.1 * torch.randn(S, R, n_out, H, generator=generator, dtype=torch.float64) / size_col.sqrt() * mask.unsqueeze(-2)
     b = torch.zeros(S, R, H, dtype=torch.float64)
     out = dict(W=W * M2, F=F, b=b, C=C, mask=mask)
     return {k: v.to(device=device, dtype=dtype) for k, v in out.items()}
+
+
+def unpad_model(params: dict, s: int, r: int) -> dict:
+    """Model ``(s, r)`` of padded parameters (:func:`init_rnn_models`) as its own unpadded ``(1, 1, ...)`` dict.
+
+    Used to train one model alone (the "loop" reference of the batched experiment).
+    """
+    m = int(params["mask"][s, r].sum())
+    return dict(W=params["W"][s:s + 1, r:r + 1, :m, :m].clone(), F=params["F"][s:s + 1, r:r + 1, :m].clone(),
+                b=params["b"][s:s + 1, r:r + 1, :m].clone(), C=params["C"][s:s + 1, r:r + 1, :, :m].clone(),
+                mask=params["mask"][s:s + 1, r:r + 1, :m].clone())
 
 
 def _forward_padded(p: dict, x: torch.Tensor, real_index: torch.Tensor | None) -> torch.Tensor:
@@ -715,3 +728,64 @@ def permuted_digits(*, seed: int = 0, test_ratio: float = 0.3, device=None, dtyp
     te, tr = idx[:n_test], idx[n_test:]
     return dict(x_train=X[tr].to(device, dtype), y_train=Y[tr].to(device), x_test=X[te].to(device, dtype),
                 y_test=Y[te].to(device), permutation=perm)
+
+
+def train_sequence_classifiers(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+                               *, hidden: int, unitary: Sequence[bool] = (False, True), epochs: int = 5,
+                               batch_size: int = 32, lr: float = 1e-3, seed: int = 0, n_classes: int = 10,
+                               show_progress: bool = True) -> dict:
+    """Train ReLU RNN sequence classifiers side by side, one per entry of ``unitary`` (chapter 4).
+
+    Every model reads ``x (N, T, m)`` through Eq. (1) of note 004 with ``phi = relu`` and
+    classifies from the last state, ``logits = C h^{(T-1)} + c``; cross-entropy, RMSprop.
+    The models share their random initialisation (orthogonal ``W``) and their
+    mini-batches, and are trained in one batched computation; unitary ones are
+    projected back onto the orthogonal matrices (:func:`orthogonal_projection`) after every step.
+
+    Returns
+    -------
+    dict with ``test_accuracy (M,)``, ``train_loss (epochs, M)`` and the parameters.
+    """
+    require_ndim(x_train, "x_train", 3)
+    require_shape(y_train, "y_train", (x_train.shape[0],))
+    require_positive(hidden, "hidden")
+    M = len(unitary)
+    dev, dt = x_train.device, x_train.dtype
+    g = torch.Generator().manual_seed(seed)
+    m = x_train.shape[-1]
+    W0 = orthogonal_projection(torch.randn(hidden, hidden, generator=g, dtype=torch.float64))
+    F0 = torch.randn(hidden, m, generator=g, dtype=torch.float64) / math.sqrt(m)
+    C0 = torch.randn(n_classes, hidden, generator=g, dtype=torch.float64) / math.sqrt(hidden)
+    p = {k: v.expand(M, *v.shape).clone().to(dev, dt).requires_grad_(True)
+         for k, v in dict(W=W0, F=F0, b=torch.zeros(hidden, dtype=torch.float64), C=C0,
+                          c=torch.zeros(n_classes, dtype=torch.float64)).items()}
+    proj_mask = torch.tensor(list(unitary), dtype=torch.bool, device=dev).view(M, 1, 1)
+    opt = torch.optim.RMSprop(list(p.values()), lr=lr)
+
+    def logits(x):
+        h = torch.zeros(M, x.shape[0], hidden, dtype=dt, device=dev)
+        drive = torch.einsum("mhi,nti->mnth", p["F"], x) + p["b"][:, None, None, :]
+        Wt = p["W"].transpose(-1, -2)
+        for k in range(x.shape[1]):
+            h = torch.relu(h @ Wt + drive[:, :, k])
+        return h @ p["C"].transpose(-1, -2) + p["c"][:, None, :]  # (M, N, classes)
+
+    N = x_train.shape[0]
+    losses = torch.zeros(epochs, M)
+    kw = {} if show_progress else {"disable": True}
+    for e in progress(range(epochs), desc="digits", **kw):
+        order = torch.randperm(N, generator=g).to(dev)
+        for start in range(0, N, batch_size):
+            idx = order[start:start + batch_size]
+            opt.zero_grad()
+            out = logits(x_train[idx])
+            loss = torch.nn.functional.cross_entropy(out.reshape(-1, n_classes), y_train[idx].repeat(M),
+                                                     reduction="none").view(M, -1).mean(-1)
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                p["W"].copy_(torch.where(proj_mask, orthogonal_projection(p["W"]), p["W"]))
+            losses[e] += loss.detach().cpu() * len(idx) / N
+    with torch.no_grad():
+        acc = (logits(x_test).argmax(-1) == y_test.unsqueeze(0)).to(torch.float64).mean(-1)
+    return dict(test_accuracy=acc.cpu(), train_loss=losses, params={k: v.detach() for k, v in p.items()})

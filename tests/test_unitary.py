@@ -237,3 +237,116 @@ def test_sigmoid_embedding_error_positive_and_decaying():
     bad = U.RNNParams(1.5 * theta.W / torch.linalg.matrix_norm(theta.W, 2), theta.F, theta.b, theta.C, theta.h0)
     with pytest.raises(ValueError, match="W"):
         U.sigmoid_embedding_error(bad, x, torch.zeros(2, dtype=F64))
+
+
+# ----------------------------------------------------------------- chapter 4
+def test_contractive_weight_spectrum_and_validation():
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(6, 4, 4, generator=g, dtype=F64)
+    W = U.contractive_weight(A, 0.01)
+    ev = torch.linalg.eigvalsh(W)
+    check_bound(ev, lower=0.99 - 1e-12, upper=1.0)
+    check_bound(torch.linalg.matrix_norm(W, 2), upper=1.0 - 1e-9)
+    # the printed form without the minus sign (I + eps A^T A / ||A||^2) is expansive
+    W_plus = 2 * torch.eye(4, dtype=F64) - W
+    assert not check_bound(torch.linalg.matrix_norm(W_plus, 2), upper=1.0, strict=False).passed
+    with pytest.raises(ValueError, match="eps"):
+        U.contractive_weight(A, 1.5)
+    with pytest.raises(ValueError, match="A"):
+        U.contractive_weight(torch.zeros(3, 4, dtype=F64))
+
+
+def test_synthetic_system_on_fraction_and_snr():
+    g = torch.Generator().manual_seed(1)
+    sysm = U.make_synthetic_systems(4, generator=g, device="cpu")
+    check_bound(torch.linalg.matrix_norm(sysm.W, 2), upper=1.0 - 1e-12)
+    x, yc, yn = U.generate_sequences(sysm, 4, 1000, 20.0, generator=g)
+    _, h = U.rnn_run(sysm.W[:, None], sysm.F[:, None], sysm.b[:, None], sysm.C[:, None], x, sysm.h0[:, None])
+    check_close((h > 0).double().mean(), 0.6, atol=0.06)
+    snr = 10 * torch.log10(yc.var(dim=(1, 2, 3)) / (yn - yc).var(dim=(1, 2, 3)))
+    check_close(snr, torch.full((4,), 20.0, dtype=F64), atol=0.3)
+    assert not check_close(snr, torch.full((4,), 15.0, dtype=F64), atol=0.3, strict=False).passed
+    with pytest.raises(ValueError, match="on_fraction"):
+        U.make_synthetic_systems(1, on_fraction=1.5, device="cpu")
+
+
+def test_orthogonal_projection_and_masked_version():
+    g = torch.Generator().manual_seed(2)
+    W = torch.randn(3, 5, 5, generator=g, dtype=F64)
+    Q = U.orthogonal_projection(W)
+    check_close(Q @ Q.transpose(-1, -2), torch.eye(5, dtype=F64).expand(3, 5, 5), atol=1e-12)
+    # nearest: no random orthogonal matrix is closer
+    R = U.orthogonal_projection(torch.randn(200, 5, 5, generator=g, dtype=F64))
+    check_bound((R - W[0]).norm(dim=(-1, -2)), lower=float((Q[0] - W[0]).norm()))
+    mask = torch.tensor([1, 1, 1, 0, 0], dtype=F64)
+    Qm = U.masked_orthogonal_projection(W, mask)
+    check_close(Qm[:, :3, :3], U.orthogonal_projection(W[:, :3, :3]), atol=1e-12)
+    check_close(Qm[:, 3:, :], torch.zeros(3, 2, 5, dtype=F64), atol=0.0)
+    # projecting the zero-padded matrix without the mask fills the padding (arbitrary orthogonal block)
+    assert not check_close(U.orthogonal_projection(W * mask[:, None] * mask)[:, 3:, 3:],
+                           torch.zeros(3, 2, 2, dtype=F64), atol=1e-8, strict=False).passed
+    with pytest.raises(ValueError, match="W"):
+        U.orthogonal_projection(torch.zeros(3, 4, dtype=F64))
+
+
+@pytest.mark.parametrize("unitary", [False, True])
+def test_batched_training_equals_one_model_at_a_time(unitary):
+    g = torch.Generator().manual_seed(3)
+    sizes, R, N, T = [2, 3], 2, 6, 12
+    x = torch.randn(R, N, T, 2, generator=g, dtype=F64)
+    y = torch.randn(R, N, T, 1, generator=g, dtype=F64)
+    init = U.init_rnn_models(sizes, R, 2, 1, generator=g, device="cpu", dtype=F64)
+    order = torch.stack([torch.randperm(N, generator=g) for _ in range(3)])
+    trained, losses = U.train_rnn_models(init, x, y, unitary=unitary, epochs=3, batch_size=4, order=order,
+                                         show_progress=False)
+    for s, m in enumerate(sizes):
+        for r in range(R):
+            one, loss1 = U.train_rnn_models(U.unpad_model(init, s, r), x[r:r + 1], y[r:r + 1], unitary=unitary,
+                                            epochs=3, batch_size=4, order=order, show_progress=False)
+            check_close(trained["W"][s, r, :m, :m], one["W"][0, 0], "W", rtol=1e-9, atol=1e-12)
+            check_close(trained["C"][s, r, :, :m], one["C"][0, 0], "C", rtol=1e-9, atol=1e-12)
+            check_close(losses[:, s, r], loss1[:, 0, 0], "loss", rtol=1e-9)
+            check_close(trained["W"][s, r, m:, :], torch.zeros(3 - m, 3, dtype=F64), "padding stays zero", atol=0.0)
+    if unitary:
+        Wt = U.unpad_model(trained, 1, 0)["W"][0, 0]
+        check_close(Wt @ Wt.T, torch.eye(3, dtype=F64), atol=1e-12)
+    with pytest.raises(ValueError, match="x"):
+        U.train_rnn_models(init, x[:1], y, unitary=unitary, epochs=1, show_progress=False)
+
+
+def test_r2_score():
+    g = torch.Generator().manual_seed(4)
+    y = torch.randn(3, 20, 2, generator=g, dtype=F64)
+    check_close(U.r2_score(y, y), 1.0)
+    check_close(U.r2_score(y.mean(dim=(0, 1), keepdim=True).expand_as(y), y), 0.0, atol=1e-12)
+    assert not check_close(U.r2_score(0.5 * y, y), 1.0, atol=1e-3, strict=False).passed
+
+
+def test_permuted_digits_and_classifier_smoke():
+    d = U.permuted_digits(device="cpu", seed=0)
+    assert d["x_train"].shape[1:] == (64, 1) and sorted(d["permutation"].tolist()) == list(range(64))
+    # the permutation is applied: the same image read in pixel order differs
+    from sklearn.datasets import load_digits
+    raw = torch.as_tensor(load_digits().data / 16.0)
+    assert not torch.equal(raw[:, d["permutation"]], raw)
+    n = 300
+    res = U.train_sequence_classifiers(d["x_train"][:n], d["y_train"][:n], d["x_test"][:200], d["y_test"][:200],
+                                       hidden=16, epochs=2, show_progress=False)
+    Wu = res["params"]["W"][1]
+    check_close(Wu @ Wu.T, torch.eye(16), atol=1e-5)
+    assert res["test_accuracy"].shape == (2,)
+    with pytest.raises(ValueError, match="y_train"):
+        U.train_sequence_classifiers(d["x_train"][:5], d["y_train"][:4], d["x_test"], d["y_test"], hidden=4)
+
+
+def test_run_learning_experiment_small():
+    out = U.run_learning_experiment(sizes=[2, 4], n_real=2, snr_db=20, T=30, n_seq=10, epochs=3, device="cpu",
+                                    show_progress=False)
+    assert out["r2"].shape == (2, 2, 2)
+    check_bound(out["r2"], upper=1.0)
+    Wu = out["trained"]["W"][2:]  # unitary half
+    for s, m in enumerate([2, 4]):
+        blk = Wu[s, :, :m, :m].double()
+        check_close(blk @ blk.transpose(-1, -2), torch.eye(m, dtype=F64).expand(2, m, m), atol=1e-5)
+    with pytest.raises(ValueError, match="test_ratio"):
+        U.run_learning_experiment(sizes=[2], n_real=1, snr_db=20, T=5, n_seq=4, epochs=1, test_ratio=2.0, device="cpu")
