@@ -377,9 +377,10 @@ def find_fixed_points(
     initial_states,
     *,
     q_tol: float = 1e-20,
-    grad_tol: float = 1e-10,
+    grad_tol: float = 1e-9,
     max_iter: int = 200,
     damping: float = 1e-3,
+    refine_steps: int = 3,
     dedupe_tol: float = 1e-6,
     outlier_scale: float | None = None,
     stability_tol: float = 1e-9,
@@ -409,11 +410,16 @@ def find_fixed_points(
         A final state with ``q < q_tol`` is a fixed point.  See
         :func:`q_tolerance_from_step` for the choice in time-step units.
     grad_tol : float
-        A state with ``q >= q_tol`` and ``|grad q| <= grad_tol * (1 + q)`` is a slow point.
+        A state with ``q >= q_tol`` and ``|J^T F| <= grad_tol |J|_F |F|`` (a
+        scale-free stationarity test of ``q``) is a slow point.
     max_iter : int
         Iterations of the batched loop.
     damping : float
         Initial ``lambda``.
+    refine_steps : int
+        Newton steps ``r <- r - J^{-1} F`` applied afterwards to every state with
+        ``q < q_tol`` (kept only where they lower ``q``), so that the copies of
+        one fixed point found from different starts agree to rounding error.
     dedupe_tol : float
         Fixed points closer than this (Euclidean) are one point.
     outlier_scale : float, optional
@@ -441,36 +447,81 @@ def find_fixed_points(
         raise ValueError(f"max_iter: must be >= 1, got {max_iter!r}")
     r0 = r.clone()
     n = dynamics.n_units
+    act, tau = dynamics.act, dynamics.tau
     eye = torch.eye(n, dtype=r.dtype, device=r.device)
-    q = dynamics.kinetic_energy(r)
-    lam = torch.full_like(q, float(damping))
-    use_full_hessian = dynamics.act.name == "tanh"  # f'' = 0 for the piecewise-linear ones
-    for _ in range(int(max_iter)):
-        F = dynamics.velocity(r)
-        J = dynamics.jacobian(r)
-        g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
-        gnorm = g.norm(dim=-1)
-        active = (q >= q_tol) & (gnorm > grad_tol * (1 + q)) & (lam < 1e12)
-        if not bool(active.any()):
-            break
-        H = J.mT @ J
-        if use_full_hessian:
-            w = F * dynamics.act.d2f(dynamics.preactivation(r)) / dynamics.tau
-            Wb = dynamics._W_b()
-            H = H + Wb.mT @ (w.unsqueeze(-1) * Wb)
-        scale = (J.mT @ J).diagonal(dim1=-2, dim2=-1).mean(-1) + dynamics.tau ** -2
-        A = H + (lam * scale)[..., None, None] * eye
-        step = -torch.linalg.solve(A, g.unsqueeze(-1)).squeeze(-1)
-        r_new = r + step * active.unsqueeze(-1)
-        q_new = dynamics.kinetic_energy(r_new)
-        accept = active & (q_new < q)
-        r = torch.where(accept.unsqueeze(-1), r_new, r)
-        q = torch.where(accept, q_new, q)
-        lam = torch.where(accept, lam * 0.1, torch.where(active, lam * 10.0, lam)).clamp_min(1e-15)
+    # flatten to points (M, N); each point knows its network's W and c
+    rf = r.reshape(-1, n).clone()
+    M = rf.shape[0]
+    if dynamics.batch_shape:
+        Wf = dynamics.W.reshape(-1, n, n)
+        cf = dynamics.c.reshape(-1, n)
+        net = torch.arange(Wf.shape[0], device=r.device).repeat_interleave(r.shape[-2])
+    else:
+        Wf, cf = dynamics.W.unsqueeze(0), dynamics.c.unsqueeze(0)
+        net = torch.zeros(M, dtype=torch.long, device=r.device)
 
-    g = dynamics.kinetic_energy_gradient(r)
-    gnorm = g.norm(dim=-1)
+    def terms(x, ids, jac=True):
+        W, c = Wf[ids], cf[ids]
+        m = (W @ x.unsqueeze(-1)).squeeze(-1) + c
+        F = (-x + act.f(m)) / tau
+        if not jac:
+            return F
+        J = (-eye + act.df(m).unsqueeze(-1) * W) / tau
+        return F, J, m, W
+
+    use_full_hessian = act.name == "tanh"  # f'' = 0 for the piecewise-linear ones
+    qf = 0.5 * (terms(rf, net, jac=False) ** 2).sum(-1)
+    lam = torch.full_like(qf, float(damping))
+    live = torch.arange(M, device=r.device)
+    for _ in range(int(max_iter)):
+        if live.numel() == 0:
+            break
+        x, ids = rf[live], net[live]
+        F, J, m, W = terms(x, ids)
+        g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+        stationary = g.norm(dim=-1) <= grad_tol * J.norm(dim=(-2, -1)) * F.norm(dim=-1)
+        keep = (qf[live] >= q_tol) & ~stationary & (lam[live] < 1e12)
+        live, x, ids, F, J, m, W, g = (t[keep] for t in (live, x, ids, F, J, m, W, g))
+        if live.numel() == 0:
+            break
+        JtJ = J.mT @ J
+        H = JtJ
+        if use_full_hessian:
+            w = F * act.d2f(m) / tau
+            H = H + W.mT @ (w.unsqueeze(-1) * W)
+        scale = JtJ.diagonal(dim1=-2, dim2=-1).mean(-1) + tau ** -2
+        A = H + (lam[live] * scale)[:, None, None] * eye
+        step = -torch.linalg.solve(A, g.unsqueeze(-1)).squeeze(-1)
+        x_new = x + step
+        q_new = 0.5 * (terms(x_new, ids, jac=False) ** 2).sum(-1)
+        accept = q_new < qf[live]
+        rf[live] = torch.where(accept.unsqueeze(-1), x_new, x)
+        qf[live] = torch.where(accept, q_new, qf[live])
+        lam[live] = torch.where(accept, lam[live] * 0.1, lam[live] * 10.0).clamp_min(1e-15)
+
+    # refine: plain Newton steps on F = 0 for the points that reached q < q_tol, so that
+    # copies of one fixed point agree to rounding error before de-duplication
+    for _ in range(int(refine_steps)):
+        idx = torch.nonzero(qf < q_tol).squeeze(-1)
+        if idx.numel() == 0:
+            break
+        F, J, _, _ = terms(rf[idx], net[idx])
+        ok = torch.linalg.matrix_rank(J) == n
+        idx, F, J = idx[ok], F[ok], J[ok]
+        if idx.numel() == 0:
+            break
+        x_new = rf[idx] - torch.linalg.solve(J, F.unsqueeze(-1)).squeeze(-1)
+        q_new = 0.5 * (terms(x_new, net[idx], jac=False) ** 2).sum(-1)
+        better = q_new < qf[idx]
+        rf[idx[better]] = x_new[better]
+        qf[idx[better]] = q_new[better]
+
+    r = rf.reshape(r.shape)
+    q = qf.reshape(r.shape[:-1])
+    F = dynamics.velocity(r)
     J = dynamics.jacobian(r)
+    g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+    gnorm = g.norm(dim=-1) / (J.norm(dim=(-2, -1)) * F.norm(dim=-1)).clamp_min(1e-300)
     # move everything to numpy per network for the (cheap) bookkeeping
     R, Q, G = r.detach().cpu().numpy(), q.detach().cpu().numpy(), gnorm.detach().cpu().numpy()
     R0 = r0.detach().cpu().numpy()
@@ -488,7 +539,7 @@ def _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stab
     from scipy.spatial.distance import cdist
 
     fixed = Q < q_tol
-    slow = (~fixed) & (G <= grad_tol * (1 + Q))
+    slow = (~fixed) & (G <= grad_tol)
     idx = np.flatnonzero(fixed)
     n_out = 0
     if outlier_scale is not None and len(idx):
