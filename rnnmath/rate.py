@@ -48,6 +48,9 @@ Public API (used by chapters 1–5 of Part II)
     interact: Adam is elementwise).  Returns a :class:`TrainedEnsemble` with
     ``W_rec_init``/``W_rec_trained`` (B, N, N), ``W_in``, ``b``, ``W_out``,
     ``loss_history`` (n_iters, B), ``config``; ``.model("initial"|"trained")``.
+``standard_ensemble("perception" | "decision", scale=None, device=None)``
+    The book's two ensembles at the active preset (quick: N = 32; full: the note's N = 128 and
+    256), trained once and shared through the cache by chapters 02–05.
 ``load_or_train(task, n_networks, n_units, ...)``
     Same arguments; caches the trained ensemble in ``$RNNMATH_CACHE`` (default
     ``<repo>/_build/rnnmath-cache``) under a hash of the configuration (written to
@@ -91,6 +94,8 @@ __all__ = [
     "TrainedEnsemble",
     "train_ensemble",
     "load_or_train",
+    "STANDARD_ENSEMBLES",
+    "standard_ensemble",
     "cache_dir",
     "mean_weight",
     "singular_value_energy",
@@ -703,6 +708,34 @@ def load_or_train(task, n_networks: int = 10, n_units: int = 128, n_iters: int =
     if verbose:
         print(f"trained {n_networks} {task.name} networks and cached them as {path.name}")
     return ens
+
+
+#: The book's ensembles (chapter 02): the sizes each scale preset trains.  Chapters 02-05 call
+#: :func:`standard_ensemble` so that they share one cached ensemble per task and preset.
+STANDARD_ENSEMBLES = {
+    "quick": dict(perception=dict(n_units=32, seed=0), decision=dict(n_units=32, seed=1),
+                  n_networks=10, n_steps=50, n_iters=500, n_trials=16),
+    "full": dict(perception=dict(n_units=128, seed=0), decision=dict(n_units=256, seed=1),
+                 n_networks=10, n_steps=100, n_iters=3000, n_trials=64),
+}
+
+
+def standard_ensemble(task_name: str, scale: str | None = None, device=None, verbose: bool = True) -> TrainedEnsemble:
+    """The ensemble of chapter 02 for ``task_name`` ("perception"/"decision") at the active preset.
+
+    Quick: N = 32, 50-step trials, 500 Adam steps of 16 trials.  Full (the note's sizes):
+    N = 128 (perception) / 256 (decision), 100-step trials (1 s), 3000 steps of 64 trials.
+    Ten networks each; cached by :func:`load_or_train`.
+    """
+    from .device import get_scale
+
+    if task_name not in TASKS:
+        raise ValueError(f"task_name: must be one of {sorted(TASKS)}, got {task_name!r}")
+    cfg = STANDARD_ENSEMBLES[get_scale(scale)]
+    task = TASKS[task_name](n_steps=cfg["n_steps"])
+    per = cfg[task_name]
+    return load_or_train(task, cfg["n_networks"], per["n_units"], cfg["n_iters"], cfg["n_trials"],
+                         seed=per["seed"], device=device, verbose=verbose)
 
 
 # --------------------------------------------------------------------------- #

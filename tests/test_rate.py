@@ -307,3 +307,13 @@ def test_relax_converges_for_std_reading():
     assert check_bound(speed, "converged", upper=1e-6)
     with pytest.raises(ValueError, match="n_steps"):
         rate.relax(m, torch.zeros(2, 3, 1), torch.zeros(2, 3, 30), -1)
+
+
+def test_standard_ensemble_bad_name_and_config():
+    with pytest.raises(ValueError, match="task_name"):
+        rate.standard_ensemble("memory")
+    q = rate.STANDARD_ENSEMBLES["quick"]
+    f = rate.STANDARD_ENSEMBLES["full"]
+    assert set(q) == set(f)
+    assert f["perception"]["n_units"] == 128 and f["decision"]["n_units"] == 256  # the note's sizes
+    assert q["perception"]["seed"] != q["decision"]["seed"]
