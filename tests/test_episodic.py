@@ -292,3 +292,50 @@ def test_bad_input_cccp(gen):
         ep.linear_term_gradient(s, torch.ones(3, dtype=DT))
     with pytest.raises(ValueError, match="W"):
         ep.run_elman(s, torch.ones(2, 3, dtype=DT), 3)
+
+
+# ----------------------------------------------------------------- chapter 01
+def test_euler_step_with_unit_dt_is_eq7(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    W = ep.elman_weight(Xi, Phi)
+    check_close(ep.euler_feature_step(x, W, 1.0), ep.feature_map(W, x), "Eq. 7")
+    assert not check_close(ep.euler_feature_step(x, W, 0.5), ep.feature_map(W, x), "dt = 0.5", strict=False).passed
+    check_close(ep.reduced_ode_rhs(x, W), ep.feature_map(W, x) - x, "Eq. 6 rhs")
+
+
+def test_slow_manifold_symbolic():
+    Nf, Nh = sp.symbols("N_f N_h", integer=True, positive=True)
+    s = sp.MatrixSymbol("s", Nf, 1)
+    Xi, Phi = sp.MatrixSymbol("Xi", Nf, Nh), sp.MatrixSymbol("Phi", Nh, Nh)
+    Vh = Xi.T * s + Phi.T * Xi.T * s
+    check_matrix_identity(Xi * Vh, Xi * (sp.Identity(Nh) + Phi.T) * Xi.T * s, "Eq. 6")
+    assert not check_matrix_identity(Xi * Vh, Xi * (sp.Identity(Nh) + Phi) * Xi.T * s, "Phi", strict=False).passed
+
+
+def test_rk4_agrees_with_radau_and_fast_limit(gen):
+    import numpy as np
+
+    Xi, Phi = ep.random_networks(1, 5, 2, generator=gen, device=CPU, scale=0.5)
+    x0 = torch.randn(1, 5, generator=gen, dtype=DT)
+    s0 = torch.tanh(x0)
+    h0 = ((torch.eye(2, dtype=DT) + Phi.transpose(-1, -2)) @ Xi.transpose(-1, -2) @ s0.unsqueeze(-1)).squeeze(-1)
+    dt, n = 0.01, 100
+    X, _, _ = ep.simulate_continuous(x0, h0, s0, Xi, Phi, dt, n, T_h=0.1, T_d=0.1)
+    Xr, _, _ = ep.integrate_continuous(x0[0], Xi[0], Phi[0], np.arange(n + 1) * dt, T_h=0.1, T_d=0.1)
+    check_close(X[:, 0], Xr, "RK4 vs Radau", rtol=1e-7, atol=1e-8)
+    # the wrong time constant is detected
+    Xw, _, _ = ep.integrate_continuous(x0[0], Xi[0], Phi[0], np.arange(n + 1) * dt, T_h=0.1, T_d=0.2)
+    assert not check_close(X[:, 0], Xw, "wrong T_d", rtol=1e-7, atol=1e-8, strict=False).passed
+
+
+def test_bad_input_continuous(gen):
+    Xi, Phi, x, h, y = _state(gen)
+    W = ep.elman_weight(Xi, Phi)
+    with pytest.raises(ValueError, match="dt"):
+        ep.euler_feature_step(x, W, 0.0)
+    with pytest.raises(ValueError, match="x0"):
+        ep.integrate_continuous(x[0, :3], Xi[0], Phi[0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="T_d"):
+        ep.integrate_continuous(x[0], Xi[0], Phi[0], [0.0, 1.0], T_d=-1.0)
+    with pytest.raises(ValueError, match="Xi"):
+        ep.integrate_continuous(x[0], Xi, Phi[0], [0.0, 1.0])

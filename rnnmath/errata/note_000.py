@@ -248,3 +248,11 @@ register(Discrepancy(
     corrected=r"\mathcal J(\sigma(x)^\top\Xi\Phi^\top\Xi^\top y) = y^\top\Xi\Phi\Xi^\top\mathcal J(\sigma)",
     check=_check_eq58,
 ))
+
+register(Discrepancy(
+    note=NOTE, equation="4", kind="typo", chapter="book/part1_episodic/01_continuous_time",
+    summary="Eq. 4 repeats Eq. 3 verbatim; both leave the time argument off some occurrences of V_h and V_f. "
+            "Nothing changes: on the slow manifold every quantity is evaluated at time t.",
+    printed=r"V_h(t) = \Xi^\top\sigma_f(V_f(t)) + \Phi^\top\Xi^\top\sigma_f(V_f)",
+    corrected=r"V_h(t) = \Xi^\top\sigma_f(V_f(t)) + \Phi^\top\Xi^\top\sigma_f(V_f(t))",
+))
