@@ -45,3 +45,38 @@ register(Discrepancy(
     check=None,
     chapter="book/part5_unitary/04_learning_experiment",
 ))
+
+
+def _time_constants():
+    """Time constants -1/ln(lambda_i) of W = I - eps A^T A/||A||^2 for 30 Gaussian 4x4 A (seeded)."""
+    import math
+
+    import torch
+
+    from ..unitary import contractive_weight
+    from ..verify import check_bound, check_close
+
+    eps, T = 0.01, 1000
+    A = torch.randn(30, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    lam = torch.linalg.eigvalsh(contractive_weight(A, eps))  # ascending, all in [1 - eps, 1)
+    tau = -1.0 / torch.log(lam)
+    printed = check_bound(tau, "every time constant <= T/10 = 1/eps (T spans ten time constants)",
+                          upper=T / 10 * 1.01, strict=False)
+    corrected = check_close(tau.min(dim=-1).values, torch.full((30,), -1.0 / math.log(1 - eps), dtype=torch.float64),
+                            "the SHORTEST time constant is -1/ln(1 - eps) ~ 1/eps", rtol=1e-9)
+    return printed, corrected
+
+
+register(Discrepancy(
+    note=NOTE,
+    equation="data generation: T = 10 x time constant",
+    kind="wrong claim",
+    summary="1/eps is the shortest time constant of W_g = I - eps A^T A/||A||^2 (its eigenvalue 1 - eps); the "
+            "other modes decay over (1/eps) ||A||^2/mu_i steps, up to (1/eps) ||A||^2/sigma_min(A)^2, "
+            "often far beyond T = 1000, so T spans ten time constants only of the fastest mode.",
+    printed=r"T = 1000 = 10 \times \text{time constant } (1/\epsilon)",
+    corrected=r"\tau_i = -1/\ln\!\big(1 - \epsilon\,\mu_i(A^\top A)/\|A\|^2\big) \in "
+              r"\big[1/\epsilon,\ \approx \|A\|^2/(\epsilon\,\sigma_{\min}(A)^2)\big]",
+    check=_time_constants,
+    chapter="book/part5_unitary/04_learning_experiment",
+))
