@@ -9,11 +9,12 @@ export RNNMATH_PROGRESS ?= 0
 export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help venv book test test-unit test-notebooks lab clean clean-notebooks benchmarks errata
+.PHONY: help venv book test test-unit test-notebooks test-browser lab clean clean-notebooks benchmarks errata
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
 	@echo "make test        unit tests + every chapter under nbval + book build, warnings as errors"
+	@echo "make test-browser  open every built page in headless Chromium (needs apt packages chromium chromium-driver)"
 	@echo "make lab         JupyterLab on the chapters"
 	@echo "make benchmarks  run benchmarks/ (prints speed ratios)"
 	@echo "make errata      print the errata registry"
@@ -49,6 +50,14 @@ test-notebooks: export RNNMATH_SCALE = quick
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 
+# The rendered book in a real browser: serves _build/html on localhost, opens every page in
+# headless Chromium with non-local hosts unresolvable, checks MathJax, figures, links,
+# theorem blocks; screenshots go to artifacts/. Builds the book first if needed.
+test-browser: export RNNMATH_BROWSER = 1
+test-browser: $(STAMP)
+	test -f _build/html/index.html || $(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider -p no:xdist
+
 lab: $(STAMP)
 	RNNMATH_PROGRESS=1 $(BIN)/jupyter lab book
 
@@ -62,5 +71,5 @@ clean-notebooks: $(STAMP)
 	$(BIN)/python tools/nbclean.py $$(git ls-files '*.ipynb')
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache artifacts
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

@@ -28,7 +28,7 @@ def main(parts: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "_toc.yml").write_text("\n".join([head] + keep) + "\n")
     cfg = (ROOT / "_config.yml").read_text().replace("cache: _build/.jupyter_cache", f"cache: {out}/.jupyter_cache")
-    cfg = cfg.replace("offline_mathjax: book/_ext", f"offline_mathjax: {ROOT}/book/_ext")
+    cfg = cfg.replace(": book/_ext", f": {ROOT}/book/_ext").replace("html_favicon: book/", f"html_favicon: {ROOT}/book/")
     (out / "_config.yml").write_text(cfg)
     env = dict(os.environ, RNNMATH_PROGRESS="0", MPLBACKEND="Agg")
     cmd = [str(ROOT / ".venv/bin/jupyter-book"), "build", str(ROOT), "--toc", str(out / "_toc.yml"),
