@@ -104,6 +104,8 @@ __all__ = [
     "henrici_departure",
     "schur_departure",
     "paired_comparison",
+    "shuffle_offdiagonal",
+    "hypothesis_verdict",
 ]
 
 CACHE_VERSION = 1
@@ -846,3 +848,31 @@ def paired_comparison(before, after, name: str = "quantity") -> dict:
     w_p = float(stats.wilcoxon(c, a).pvalue) if np.any(d != 0) else 1.0
     return dict(quantity=name, n=int(a.size), mean_before=float(a.mean()), mean_after=float(c.mean()),
                 mean_change=float(d.mean()), cohen_dz=dz, t_test_p=t_p, wilcoxon_p=w_p)
+
+
+def shuffle_offdiagonal(W, generator: Optional[torch.Generator] = None):
+    """Each matrix's off-diagonal entries randomly permuted (a null model with the same entries).
+
+    (B, N, N) -> (B, N, N); the diagonal is left as it is.  One random permutation per matrix,
+    drawn as a batched argsort of uniform keys.
+    """
+    W = _batch_square(W, "W")
+    B, N, _ = W.shape
+    off = ~torch.eye(N, dtype=torch.bool, device=W.device)
+    vals = W[:, off]                                            # (B, N(N-1))
+    keys = torch.rand(vals.shape, generator=generator, dtype=torch.float64).to(W.device)
+    perm = torch.argsort(keys, dim=-1)
+    out = W.clone()
+    out[:, off] = torch.gather(vals, 1, perm)
+    return out
+
+
+def hypothesis_verdict(p_value: float, effect: float, expected_sign: int, alpha: float = 0.05) -> str:
+    """``"supported"`` (significant, in the predicted direction), ``"contradicted"`` (significant,
+    opposite direction) or ``"not shown"`` (p >= alpha)."""
+    require_in_range(p_value, "p_value", 0.0, 1.0)
+    if expected_sign not in (-1, 1):
+        raise ValueError(f"expected_sign: must be -1 or +1, got {expected_sign!r}")
+    if not p_value < alpha:
+        return "not shown"
+    return "supported" if np.sign(effect) == expected_sign else "contradicted"

@@ -317,3 +317,20 @@ def test_standard_ensemble_bad_name_and_config():
     assert set(q) == set(f)
     assert f["perception"]["n_units"] == 128 and f["decision"]["n_units"] == 256  # the note's sizes
     assert q["perception"]["seed"] != q["decision"]["seed"]
+
+
+def test_shuffle_offdiagonal_and_verdict():
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(3, 6, 6, generator=g, dtype=torch.float64)
+    S = rate.shuffle_offdiagonal(W, generator=g)
+    off = ~torch.eye(6, dtype=torch.bool)
+    assert check_close(torch.sort(S[:, off], -1).values, torch.sort(W[:, off], -1).values, "same entries")
+    assert check_close(torch.diagonal(S, dim1=-2, dim2=-1), torch.diagonal(W, dim1=-2, dim2=-1), "diag kept")
+    assert not check_close(S, W, "shuffled differs", strict=False)
+    assert rate.hypothesis_verdict(0.01, -0.3, -1) == "supported"
+    assert rate.hypothesis_verdict(0.01, 0.3, -1) == "contradicted"
+    assert rate.hypothesis_verdict(0.2, -0.3, -1) == "not shown"
+    with pytest.raises(ValueError, match="expected_sign"):
+        rate.hypothesis_verdict(0.01, 1.0, 0)
+    with pytest.raises(ValueError, match="p_value"):
+        rate.hypothesis_verdict(1.5, 1.0, 1)
