@@ -153,6 +153,11 @@ __all__ += [
     "linear_term_gradient",
     "linear_term_hessian",
     "activation_hessian_tensor",
+    "hadamard_patterns",
+    "random_patterns",
+    "sequence_network",
+    "retrieval_accuracy",
+    "run_sequence",
 ]
 
 
@@ -763,3 +768,109 @@ def activation_hessian_tensor(x, sigma: str = "tanh"):
     idx = torch.arange(n, device=x.device)
     H[idx, idx, idx] = d2
     return H
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 06: sequences from a cyclic Phi
+# --------------------------------------------------------------------------- #
+def hadamard_patterns(N_f: int, N_h: int, *, device=None, dtype=torch.float64) -> torch.Tensor:
+    """``N_h`` exactly orthogonal +-1 patterns (columns 1..N_h of a Sylvester Hadamard matrix), ``(N_f, N_h)``.
+
+    ``N_f`` must be a power of two larger than ``N_h``; then ``xi^T xi = N_f I``.
+    """
+    from .device import get_device
+
+    if not isinstance(N_f, int) or N_f < 2 or N_f & (N_f - 1):
+        raise ValueError(f"N_f: must be a power of two >= 2, got {N_f!r}")
+    if not isinstance(N_h, int) or not 1 <= N_h < N_f:
+        raise ValueError(f"N_h: must be an integer in [1, N_f), got {N_h!r}")
+    device = get_device() if device is None else torch.device(device)
+    H = torch.ones(1, 1, dtype=dtype, device=device)
+    while H.shape[0] < N_f:
+        H = torch.cat([torch.cat([H, H], 1), torch.cat([H, -H], 1)], 0)
+    return H[:, 1:N_h + 1]          # skip the all-ones column
+
+
+def random_patterns(batch: int, N_f: int, N_h: int, *, generator: torch.Generator | None = None,
+                    device=None, dtype=torch.float64) -> torch.Tensor:
+    """I.i.d. +-1 patterns, ``(batch, N_f, N_h)`` (memories as columns)."""
+    from .device import get_device
+
+    for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")):
+        if not isinstance(v, int) or v < 1:
+            raise ValueError(f"{n}: must be a positive integer, got {v!r}")
+    device = get_device() if device is None else torch.device(device)
+    bits = torch.randint(0, 2, (batch, N_f, N_h), generator=generator, device=device)
+    return (2 * bits - 1).to(dtype)
+
+
+def sequence_network(patterns: torch.Tensor, alpha_c: float | torch.Tensor = 1.0, beta: float = 1.0):
+    """Memories and transitions for sequence recall: ``Xi = sqrt(beta) xi / sqrt(N_f)``, ``Phi = alpha_c P``.
+
+    ``P`` is :func:`cyclic_transition` (memory mu -> mu + 1); ``alpha_c`` (Eq. 1's weight of the
+    delay pathway; the note sets it to 1) scales it and may be a tensor ``(batch,)`` for a sweep.
+    Then ``W xi_mu = beta (xi_mu + alpha_c xi_{mu+1})`` for orthogonal patterns.
+
+    Returns ``Xi`` ``(..., N_f, N_h)`` and ``Phi`` ``(..., N_h, N_h)``.
+    """
+    require_ndim(patterns, "patterns", (2, 3))
+    require_positive(beta, "beta")
+    N_f, N_h = patterns.shape[-2:]
+    Xi = _math.sqrt(beta) * patterns / _math.sqrt(N_f)
+    Pc = cyclic_transition(N_h, device=patterns.device, dtype=patterns.dtype)
+    a = torch.as_tensor(alpha_c, dtype=patterns.dtype, device=patterns.device)
+    return Xi, a.reshape(a.shape + (1, 1)) * Pc
+
+
+def retrieval_accuracy(overlaps: torch.Tensor, start: int = 0) -> torch.Tensor:
+    """Fraction of steps ``t >= 1`` whose best-matching memory is ``(start + t) mod N_h``.
+
+    ``overlaps``: ``(T + 1, ..., N_h)`` from :func:`memory_overlaps`; returns ``(...,)``.
+    """
+    if overlaps.ndim < 2:
+        raise ValueError(f"overlaps: must have shape (T + 1, ..., N_h), got {tuple(overlaps.shape)}")
+    T1, N_h = overlaps.shape[0], overlaps.shape[-1]
+    target = (start + torch.arange(T1, device=overlaps.device)) % N_h
+    target = target.reshape((T1,) + (1,) * (overlaps.ndim - 2))
+    return (overlaps.argmax(-1) == target)[1:].double().mean(0)
+
+
+def run_sequence(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
+    """Iterate Eq. 7 in factored form, ``x(t+1) = Xi (I + Phi^T) Xi^T sigma(x(t))``, with energy bookkeeping.
+
+    ``W`` is never formed (cost ``O(N_f N_h)`` per network and step), so large ``N_f`` ensembles fit.
+    The energy is Eq. 25 with ``V_d`` tracking, ``E(t) = E(x(t); sigma(x(t)))``; each change is split as
+    ``E(t+1) - E(t) = held + jump`` with ``held = E(x(t+1); s(t)) - E(x(t); s(t)) <= 0`` (the step with
+    ``V_d`` held, book chapter 04) and ``jump = E(x(t+1); s(t+1)) - E(x(t+1); s(t))`` (the update of ``V_d``).
+
+    Returns
+    -------
+    x : ``(n_steps + 1, ..., N_f)``;  E : ``(n_steps + 1, ...)``;  held, jump : ``(n_steps, ...)``.
+    """
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
+    nf, nh = _check_network(Xi, Phi)
+    _check_vec(x0, "x0", nf, "N_f")
+    sig = ACTIVATIONS[_check_name(sigma)][0]
+    XiT, PhiT = Xi.transpose(-1, -2), Phi.transpose(-1, -2)
+
+    def E(x, y):
+        s = sig(x)
+        ps, py = _mv(XiT, s), _mv(XiT, y)
+        return (_dot(x, s) - lagrangian(x, sigma) - 0.5 * _dot(ps, ps)
+                - _dot(ps, _mv(PhiT, py)) - 0.5 * _dot(_mv(PhiT, py), _mv(PhiT, py)))
+
+    xs, Es, held, jump = [x0], [E(x0, sig(x0))], [], []
+    x = x0
+    for _ in range(n_steps):
+        y = sig(x)
+        p = _mv(XiT, y)
+        x1 = _mv(Xi, p + _mv(PhiT, p))
+        e_held = E(x1, y)
+        e1 = E(x1, sig(x1))
+        held.append(e_held - Es[-1])
+        jump.append(e1 - e_held)
+        xs.append(x1)
+        Es.append(e1)
+        x = x1
+    return torch.stack(xs), torch.stack(Es), torch.stack(held), torch.stack(jump)

@@ -339,3 +339,52 @@ def test_bad_input_continuous(gen):
         ep.integrate_continuous(x[0], Xi[0], Phi[0], [0.0, 1.0], T_d=-1.0)
     with pytest.raises(ValueError, match="Xi"):
         ep.integrate_continuous(x[0], Xi, Phi[0], [0.0, 1.0])
+
+
+# ----------------------------------------------------------------- chapter 06
+def test_cyclic_drive_and_one_step_proposition():
+    xi = ep.hadamard_patterns(32, 4, device=CPU)
+    check_close(xi.T @ xi, 32 * torch.eye(4, dtype=DT), "orthogonal")
+    for alpha in (3.0, 1.0, 0.5):
+        Xi, Phi = ep.sequence_network(xi, alpha, 2.0)
+        W = ep.elman_weight(Xi, Phi)
+        check_close(W @ xi[:, 0], 2.0 * (xi[:, 0] + alpha * xi[:, 1]), "W xi_mu")
+        assert not check_close(W @ xi[:, 0], 2.0 * (xi[:, 0] + alpha * xi[:, 3]), "wrong direction",
+                               strict=False).passed
+        s1 = ep.rate_map(W, 0.9 * xi[:, 0])
+        assert bool((torch.sign(s1) == xi[:, 1]).all()) == (alpha > 1)
+
+
+def test_run_sequence_energy_matches_feature_energy_and_split(gen):
+    pats = ep.random_patterns(6, 32, 4, generator=gen, device=CPU)
+    Xi, Phi = ep.sequence_network(pats, torch.tensor([1.0, 1.0, 2.0, 2.0, 3.0, 3.0], dtype=DT), 4.0)
+    x0 = torch.atanh(0.99 * pats[..., 0])
+    X, E, held, jump = ep.run_sequence(x0, Xi, Phi, 12)
+    check_close(E, ep.tracking_energy(X, Xi, Phi), "factored energy = Eq. 25 with tracking V_d")
+    W = ep.elman_weight(Xi, Phi)
+    check_close(X[1], ep.feature_map(W, X[0]), "factored step = Eq. 7")
+    check_close(held + jump, torch.diff(E, dim=0), "split", atol=1e-9)
+    check_bound(held, "held part <= 0", upper=0.0, atol=1e-9)
+    assert not check_bound(torch.diff(E, dim=0), "tracking E never rises", upper=0.0, atol=1e-9, strict=False).passed
+
+
+def test_retrieval_accuracy_scores_a_perfect_sequence():
+    N_h = 3
+    m = torch.eye(N_h, dtype=DT)[torch.arange(7) % N_h]       # overlaps of a perfect sequence from memory 0
+    check_close(ep.retrieval_accuracy(m), torch.tensor(1.0, dtype=DT), "perfect")
+    check_close(ep.retrieval_accuracy(m, start=1), torch.tensor(0.0, dtype=DT), "wrong start")
+
+
+def test_bad_input_sequences():
+    with pytest.raises(ValueError, match="N_f"):
+        ep.hadamard_patterns(24, 3, device=CPU)
+    with pytest.raises(ValueError, match="N_h"):
+        ep.hadamard_patterns(8, 8, device=CPU)
+    with pytest.raises(ValueError, match="beta"):
+        ep.sequence_network(torch.ones(4, 2, dtype=DT), 1.0, beta=0.0)
+    with pytest.raises(ValueError, match="N_h"):
+        ep.cyclic_transition(1, device=CPU)
+    with pytest.raises(ValueError, match="overlaps"):
+        ep.retrieval_accuracy(torch.ones(3, dtype=DT))
+    with pytest.raises(ValueError, match="batch"):
+        ep.random_patterns(0, 4, 2, device=CPU)
