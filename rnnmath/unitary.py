@@ -554,6 +554,9 @@ def init_rnn_models(sizes: Sequence[int], n_models_per_size: int, n_in: int, n_o
     outside the active block are zero.
     """
     sizes = [int(s) for s in sizes]
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"sizes: need at least one hidden size, all >= 1, got {sizes}")
+    require_positive(n_models_per_size, "n_models_per_size")
     H, S, R = max(sizes), len(sizes), int(n_models_per_size)
     device = get_device() if device is None else torch.device(device)
     mask = torch.zeros(S, R, H, dtype=torch.float64)

@@ -350,3 +350,15 @@ def test_run_learning_experiment_small():
         check_close(blk @ blk.transpose(-1, -2), torch.eye(m, dtype=F64).expand(2, m, m), atol=1e-5)
     with pytest.raises(ValueError, match="test_ratio"):
         U.run_learning_experiment(sizes=[2], n_real=1, snr_db=20, T=5, n_seq=4, epochs=1, test_ratio=2.0, device="cpu")
+
+
+def test_init_rnn_models_masks_and_validation():
+    p = U.init_rnn_models([2, 5], 3, 2, 1, generator=torch.Generator().manual_seed(0), device="cpu", dtype=F64)
+    assert p["W"].shape == (2, 3, 5, 5) and p["mask"][0, 0].tolist() == [1, 1, 0, 0, 0]
+    blk = p["W"][0, :, :2, :2]
+    check_close(blk @ blk.transpose(-1, -2), torch.eye(2, dtype=F64).expand(3, 2, 2), atol=1e-12)
+    check_close(p["W"][0, :, 2:, :], torch.zeros(3, 3, 5, dtype=F64), atol=0.0)
+    with pytest.raises(ValueError, match="sizes"):
+        U.init_rnn_models([0, 3], 1, 1, 1, device="cpu")
+    with pytest.raises(ValueError, match="n_models_per_size"):
+        U.init_rnn_models([3], 0, 1, 1, device="cpu")
