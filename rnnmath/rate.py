@@ -59,8 +59,13 @@ Public API (used by chapters 1–5 of Part II)
 Analysis of the weight changes (chapter ``03_weight_changes``)
 --------------------------------------------------------------
 :func:`mean_weight`, :func:`singular_value_energy`, :func:`effective_rank`,
-:func:`abs_eigenvector_centrality`, :func:`henrici_departure`,
-:func:`schur_departure`, :func:`paired_comparison`.
+:func:`top_entry_energy`, :func:`shuffle_offdiagonal` (null model),
+:func:`abs_eigenvector_centrality`, :func:`henrici_departure`, :func:`schur_departure`,
+:func:`paired_comparison`, :func:`hypothesis_verdict`.
+
+Chapter-01 helpers: :func:`euler_maruyama_noise_std`, :func:`expected_relu`,
+:func:`mean_drift_at`, :func:`continuous_jacobian` (the Jacobian of ``F``, (B, M, N, N)),
+:func:`relax` (noise-free relaxation to a fixed point).
 """
 from __future__ import annotations
 
@@ -106,6 +111,7 @@ __all__ = [
     "paired_comparison",
     "shuffle_offdiagonal",
     "hypothesis_verdict",
+    "top_entry_energy",
 ]
 
 CACHE_VERSION = 1
@@ -876,3 +882,22 @@ def hypothesis_verdict(p_value: float, effect: float, expected_sign: int, alpha:
     if not p_value < alpha:
         return "not shown"
     return "supported" if np.sign(effect) == expected_sign else "contradicted"
+
+
+def top_entry_energy(W, fraction: float = 0.05):
+    r"""Share of ``sum_ij W_ij^2`` (off-diagonal) carried by the largest ``fraction`` of entries by magnitude.
+
+    (B, N, N) -> (B,).  For i.i.d. Gaussian entries and ``fraction = 0.05`` the share tends to
+    ``2 (q phi(q) + 1 - Phi(q)) = 0.279`` with ``q = 1.96`` (chapter 03); much larger values mean
+    that a few weights carry most of the change.
+    """
+    W = _batch_square(W, "W")
+    require_in_range(fraction, "fraction", 0.0, 1.0)
+    if fraction == 0.0:
+        raise ValueError("fraction: must be > 0")
+    N = W.shape[-1]
+    off = ~torch.eye(N, dtype=torch.bool, device=W.device)
+    e = W[:, off] ** 2
+    k = max(1, int(round(fraction * e.shape[-1])))
+    top = torch.topk(e, k, dim=-1).values.sum(-1)
+    return top / e.sum(-1)

@@ -334,3 +334,19 @@ def test_shuffle_offdiagonal_and_verdict():
         rate.hypothesis_verdict(0.01, 1.0, 0)
     with pytest.raises(ValueError, match="p_value"):
         rate.hypothesis_verdict(1.5, 1.0, 1)
+
+
+def test_top_entry_energy():
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(4, 300, 300, generator=g, dtype=torch.float64)
+    assert check_close(rate.top_entry_energy(W, 0.05).mean(), 0.2791, "Gaussian reference", rtol=0.02)
+    sparse = torch.zeros(2, 20, 20, dtype=torch.float64)
+    sparse[:, 0, 1] = 3.0
+    sparse[:, 2, 3] = 1.0
+    assert check_close(rate.top_entry_energy(sparse, 0.05), torch.ones(2), "all energy in a few entries")
+    assert not check_close(rate.top_entry_energy(W, 0.05).mean(), 0.05, "energy share = entry share", rtol=0.1,
+                           strict=False)
+    with pytest.raises(ValueError, match="fraction"):
+        rate.top_entry_energy(W, 0.0)
+    with pytest.raises(ValueError, match="fraction"):
+        rate.top_entry_energy(W, 1.5)
