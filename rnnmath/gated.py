@@ -59,6 +59,9 @@ __all__ = [
     "adjoint_gradient",
     "autograd_gradient",
     "quadratic_state_loss",
+    "REGIONS",
+    "largest_lyapunov_sweep",
+    "classify_regions",
 ]
 
 
@@ -751,3 +754,80 @@ def autograd_gradient(net: GatedNetwork, x0, dt: float, n_steps: int, *, target=
         total = total + dt * (0.5 if k == n_steps else 1.0) * quadratic_state_loss(x, target)[0]
     grads = torch.autograd.grad(total.sum(), (Jh, Jz, Jr))
     return total.detach(), grads
+
+
+# --------------------------------------------------------------------------- #
+# Phase diagram (chapter 4)
+# --------------------------------------------------------------------------- #
+#: Region labels of the phase diagram (book Part IV, chapter 4; note 003, "Hyperparameter Phase Diagram").
+REGIONS = {
+    1: "stable origin only",
+    2: "stable origin + unstable non-zero FPs",
+    3: "stable origin + chaos",
+    4: "chaos",
+    5: "marginal stability",
+    0: "other (finite-N fixed point / unclassified)",
+}
+
+
+def largest_lyapunov_sweep(g_h, alpha_z, alpha_r, *, n: int, ensemble: int = 1, dt: float = 0.1,
+                           t_transient: float = 50.0, t_avg: float = 200.0, qr_every: int = 5, init_scale: float = 2.0,
+                           seed: int = 0, device=None, dtype=None, desc: str | None = None):
+    """Largest Lyapunov exponent for every parameter point, as ONE batched computation.
+
+    Parameters
+    ----------
+    g_h, alpha_z, alpha_r : array_like of one common shape ``S`` (flattened internally).
+    n : int
+        Units per population.
+    ensemble : int
+        Independent networks per parameter point (batch ``B = prod(S) * ensemble``).
+    dt, t_transient, t_avg, qr_every : integration settings (RK4 step, discarded transient,
+        averaging time, re-orthonormalisation interval in steps).
+    init_scale : float
+        Standard deviation of the random initial states (large, so that chaotic attractors
+        coexisting with the stable origin are found).
+
+    Returns
+    -------
+    numpy array of shape ``S + (ensemble,)``.
+    """
+    import torch
+
+    from .lyapunov import lyapunov_spectrum
+
+    g_h, alpha_z, alpha_r = np.broadcast_arrays(np.asarray(g_h, float), np.asarray(alpha_z, float),
+                                                np.asarray(alpha_r, float))
+    S = g_h.shape
+    rep = lambda v: np.repeat(v.reshape(-1), ensemble)  # noqa: E731
+    net = random_gated_network(n, rep(g_h), rep(alpha_z), rep(alpha_r), seed=seed, device=device, dtype=dtype)
+    gen = torch.Generator().manual_seed(int(seed) + 1)
+    x0 = init_scale * torch.randn(net.batch, 3 * n, generator=gen, dtype=net.J_h.dtype).to(net.J_h.device)
+    k_steps = lambda t: max(1, int(round(t / dt / qr_every))) * qr_every  # noqa: E731
+    res = lyapunov_spectrum(lambda x: gated_vector_field(x, net), lambda x, W: gated_tangent(x, W, net), x0, dt=dt,
+                            n_steps=k_steps(t_avg), k=1, qr_every=qr_every,
+                            transient_steps=k_steps(t_transient) if t_transient > 0 else 0, seed=seed, desc=desc)
+    return res.exponents[:, 0].cpu().numpy().reshape(S + (ensemble,))
+
+
+def classify_regions(lam_max, mft_count, g_h, eps: float):
+    """Label each parameter point with a region of :data:`REGIONS`.
+
+    Rules (book Part IV, chapter 4): the origin is stable iff ``g_h < 2`` (chapter 2);
+    ``|lam_max| <= eps`` is marginal (5); ``lam_max > eps`` is chaos (3 with a stable
+    origin, else 4); ``lam_max < -eps`` with a stable origin is 1 or 2 according to
+    whether the fixed-point MFT has non-zero solutions; with an unstable origin it is 0
+    (a finite-N network settled on a non-zero fixed point).
+    """
+    lam, count, g = np.broadcast_arrays(np.asarray(lam_max, float), np.asarray(mft_count), np.asarray(g_h, float))
+    require_positive(eps, "eps")
+    stable = g < 2.0
+    out = np.zeros(lam.shape, dtype=int)
+    out[np.abs(lam) <= eps] = 5
+    chaos = lam > eps
+    out[chaos & stable] = 3
+    out[chaos & ~stable] = 4
+    decay = lam < -eps
+    out[decay & stable & (count == 0)] = 1
+    out[decay & stable & (count > 0)] = 2
+    return out

@@ -179,3 +179,20 @@ def test_mft_series_and_onset():
     onset = G.mft_onset_gain([1.0, 6.0], g_grid=np.linspace(1.5, 2.5, 101))
     V.check_close(onset[0], 2.01, "continuous onset just above 2", rtol=0, atol=1e-9)
     assert onset[1] < 1.99
+
+
+def test_largest_lyapunov_sweep_shapes_and_stable_corner():
+    lam = G.largest_lyapunov_sweep([[1.2, 1.4]], 1.0, 0.0, n=10, ensemble=2, dt=0.2, t_transient=10.0, t_avg=40.0,
+                                   device="cpu")
+    assert lam.shape == (1, 2, 2)
+    # a subcritical network decays to the origin: lambda_max close to the abscissa of D(0) (<0)
+    V.check_bound(lam, "g_h < 2 decays", upper=-0.05)
+
+
+def test_classify_regions_rules_and_validation():
+    lam = np.array([-0.2, -0.2, 0.1, 0.1, 0.0, -0.2])
+    count = np.array([0, 2, 0, 1, 0, 1])
+    g = np.array([1.5, 1.9, 1.9, 3.0, 3.0, 3.0])
+    assert G.classify_regions(lam, count, g, 0.01).tolist() == [1, 2, 3, 4, 5, 0]
+    with pytest.raises(ValueError, match="eps"):
+        G.classify_regions(lam, count, g, 0.0)
