@@ -84,3 +84,46 @@ register(Discrepancy(
     printed=r"\text{diagonal set to 0 so there were no recurrent connections}",
     corrected=r"\text{diagonal set to 0 so there were no self-connections}",
 ))
+
+
+CH03 = "book/part2_rate/03_weight_changes"
+
+
+def initial_departures(n_units: int, n_networks: int = 4, seed: int = 3) -> dict:
+    """Non-normality of freshly initialised W_rec under both readings and both norms: {(reading, norm): mean}."""
+    from ..rate import henrici_departure, initialise_ensemble, schur_departure
+
+    out = {}
+    for reading in ("std", "variance"):
+        g = torch.Generator().manual_seed(seed)
+        W = initialise_ensemble(n_networks, n_units, 1, 1, 0.5, reading=reading, generator=g, device="cpu",
+                                dtype=torch.float64).W_rec.detach()
+        out[(reading, "fro")] = float(henrici_departure(W).mean())
+        out[(reading, 2)] = float(schur_departure(W, 2).mean())
+    return out
+
+
+def _check_schur_16_5():
+    d128, d256 = initial_departures(128), initial_departures(256)
+    values = torch.tensor([d128[k] for k in sorted(d128, key=str)])
+    printed = check_close(values, torch.full_like(values, 16.5),
+                          "initial Schur departure ~ 16.5 at N = 128 (either reading, Frobenius or 2-norm)",
+                          rtol=0.15, strict=False)
+    got = torch.tensor([d128[("std", "fro")], d256[("std", "fro")]])
+    corrected = check_close(got, torch.tensor([math.sqrt(127 / 2), math.sqrt(255 / 2)]),
+                            "initial Henrici departure = sqrt((N-1)/2) at N = 128, 256 (circular law)",
+                            rtol=0.1, strict=False)
+    return printed, corrected
+
+
+register(Discrepancy(
+    note=NOTE, equation="sec5.2:schur-16.5", kind="wrong claim", chapter=CH03,
+    summary="The non-normality 'about 16.5' (before training, for both tasks) matches neither reading of the "
+            "initialisation with either norm of the strictly upper Schur factor R: at initialisation "
+            "||R||_F = sqrt(||W||_F^2 - sum|lambda|^2) is about sqrt((N-1)/2), i.e. 8.0 (N = 128) and 11.3 "
+            "(N = 256), so it also cannot be the same for both tasks.",
+    printed=r"\lVert R\rVert \approx 16.5 \to 17.5 \ \text{(both tasks)}",
+    corrected=r"\lVert R\rVert_F=\sqrt{\lVert W\rVert_F^2-\textstyle\sum_i|\lambda_i|^2}\approx\sqrt{(N-1)/2}"
+              r"\ \text{at initialisation (8.0 for } N=128,\ 11.3 \text{ for } N=256)",
+    check=_check_schur_16_5,
+))
