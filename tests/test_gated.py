@@ -196,3 +196,21 @@ def test_classify_regions_rules_and_validation():
     assert G.classify_regions(lam, count, g, 0.01).tolist() == [1, 2, 3, 4, 5, 0]
     with pytest.raises(ValueError, match="eps"):
         G.classify_regions(lam, count, g, 0.0)
+
+
+def test_scalar_adjoint_example_sign():
+    g_fixed, exact = G.scalar_adjoint_example(-1)
+    V.check_scalar_identity(g_fixed, exact, "adjoint with -df/dx")
+    g_printed, _ = G.scalar_adjoint_example(+1)
+    assert not V.check_scalar_identity(g_printed, exact, "printed +df/dx", strict=False).passed
+    with pytest.raises(ValueError, match="sign"):
+        G.scalar_adjoint_example(0)
+
+
+def test_gradient_norm_identity_exact_and_printed_fails():
+    net = G.random_gated_network(8, 3.0, 1.0, 2.0, batch=2, seed=2, device="cpu")
+    x0 = torch.randn(2, 24, dtype=DT, generator=torch.Generator().manual_seed(3))
+    t = G.gradient_norm_terms(net, x0, 0.1, 20)
+    V.check_close(t["exact"], t["norm_sq"], "exact identity", rtol=1e-9)
+    V.check_close(t["norm"] ** 2, t["norm_sq"], "norm^2", rtol=1e-12)
+    assert not V.check_close(t["printed"], t["norm"], "printed", rtol=1e-3, strict=False).passed
