@@ -81,7 +81,7 @@ def _rk4(field, x, dt):
 
 def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_steps: int, k: int | None = None,
                       qr_every: int = 1, transient_steps: int = 0, trace: Callable | None = None,
-                      seed: int = 0, desc: str | None = None) -> LyapunovResult:
+                      seed: int = 0, q0=None, desc: str | None = None) -> LyapunovResult:
     """The ``k`` largest Lyapunov exponents of a batch of continuous-time flows.
 
     Parameters
@@ -107,6 +107,8 @@ def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_st
         sum of all ``d`` exponents must equal it).
     seed : int
         Seed of the random initial tangent vectors.
+    q0 : torch.Tensor ``(B, d, k)``, optional
+        Initial tangent vectors (orthonormalised here); overrides ``seed``.
     desc : str, optional
         Progress-bar label.
 
@@ -131,8 +133,12 @@ def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_st
     x = x0
     for _ in range(transient_steps):
         x = _rk4(field, x, dt)
-    gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    Q = torch.randn(B, d, k, generator=gen, dtype=x0.dtype).to(x0.device)
+    if q0 is None:
+        gen = torch.Generator(device="cpu").manual_seed(int(seed))
+        Q = torch.randn(B, d, k, generator=gen, dtype=x0.dtype).to(x0.device)
+    else:
+        require_shape(q0, "q0", (B, d, k))
+        Q = q0.to(dtype=x0.dtype, device=x0.device)
     Q, _ = torch.linalg.qr(Q)
     logsum = torch.zeros(B, k, dtype=x0.dtype, device=x0.device)
     running = []

@@ -76,3 +76,14 @@ def test_bad_inputs_raise():
         L.linear_flow(torch.zeros(1, 3, 4, dtype=DT))
     with pytest.raises(ValueError, match="J"):
         L.random_tanh_flow(torch.zeros(3, 3, dtype=DT), 1.0)
+
+
+def test_given_initial_tangent_vectors_are_used_and_validated():
+    A = torch.diag(torch.tensor([-0.5, -1.0, -2.0], dtype=DT))[None]
+    f, tg, _ = L.linear_flow(A)
+    x0 = torch.ones(1, 3, dtype=DT)
+    q0 = torch.eye(3, dtype=DT)[None]
+    res = L.lyapunov_spectrum(f, tg, x0, dt=0.05, n_steps=200, qr_every=5, q0=q0)
+    V.check_close(res.exponents, torch.tensor([[-0.5, -1.0, -2.0]], dtype=DT), "diagonal A, aligned Q0", rtol=1e-6)
+    with pytest.raises(ValueError, match="q0"):
+        L.lyapunov_spectrum(f, tg, x0, dt=0.05, n_steps=10, q0=torch.eye(2, dtype=DT)[None])
