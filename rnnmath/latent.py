@@ -125,35 +125,38 @@ def predictive_information(cross_covs, V=None, T: int | None = None):
 
     Parameters
     ----------
-    cross_covs : tensor, shape (L, N, N)
-        Lagged cross-covariances of the full series, ``L >= 2T``.
-    V : tensor, shape (N, d) or (S, N, d), optional
+    cross_covs : tensor, shape (L, N, N) or (*B, L, N, N)
+        Lagged cross-covariances of the full series (one set per batch element,
+        e.g. per network), ``L >= 2T``.
+    V : tensor, shape (N, d) or (*S, N, d), optional
         Projection(s); ``None`` means the full space (``V = I``).  Columns
         should be orthonormal (PI is invariant to an invertible change of basis
         within the subspace, so any basis of the subspace gives the same value).
+        The batch dimensions of ``V`` broadcast against ``B``.
     T : int, optional
         Past/future window length (default ``L // 2``).
 
     Returns
     -------
-    tensor, shape () or (S,)
+    tensor, shape ``broadcast(B, S)`` (a scalar for one series and one ``V``)
     """
     torch = _torch()
     C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
     require_square(C, "cross_covs")
-    if C.ndim != 3:
-        raise ValueError(f"cross_covs: must have shape (L, N, N), got {tuple(C.shape)}")
-    L, N = C.shape[0], C.shape[-1]
+    if C.ndim < 3:
+        raise ValueError(f"cross_covs: must have shape (L, N, N) or (*B, L, N, N), got {tuple(C.shape)}")
+    L, N = C.shape[-3], C.shape[-1]
     T = L // 2 if T is None else int(T)
     if T < 1 or 2 * T > L:
         raise ValueError(f"T: need 1 <= T and 2T <= L = {L} lags, got T = {T}")
+    C2 = C[..., : 2 * T, :, :]
     if V is not None:
         V = V if isinstance(V, torch.Tensor) else _as_tensor(V, C.device, C.dtype)
-        if V.ndim not in (2, 3) or V.shape[-2] != N:
-            raise ValueError(f"V: must have shape ({N}, d) or (S, {N}, d), got {tuple(V.shape)}")
-        Cp = V.mT.unsqueeze(-3) @ C[: 2 * T] @ V.unsqueeze(-3)  # (..., 2T, d, d)
+        if V.ndim < 2 or V.shape[-2] != N:
+            raise ValueError(f"V: must have shape ({N}, d) or (*S, {N}, d), got {tuple(V.shape)}")
+        Cp = V.mT.unsqueeze(-3) @ C2 @ V.unsqueeze(-3)  # (..., 2T, d, d)
     else:
-        Cp = C[: 2 * T]
+        Cp = C2
     S2 = block_toeplitz(Cp, 2 * T)
     d = Cp.shape[-1]
     S1 = S2[..., : T * d, : T * d]
@@ -226,13 +229,13 @@ class DCAResult:
 
     Attributes
     ----------
-    V : tensor (N, d)
-        Orthonormal basis of the best subspace found.
-    pi : float
+    V : tensor (N, d) or (B, N, d)
+        Orthonormal basis of the best subspace found (per series of a batch).
+    pi : float or tensor (B,)
         Its predictive information (nats).
-    V_starts : tensor (S, N, d)
+    V_starts : tensor (S, N, d) or (B, S, N, d)
         The optimum reached from each start.
-    pi_starts : tensor (S,)
+    pi_starts : tensor (S,) or (B, S)
         The predictive information reached from each start.
     """
 
@@ -246,59 +249,78 @@ def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter
         init=None, seed: int = 0) -> DCAResult:
     """Dynamical Components Analysis: maximise ``I_T(V)`` over orthonormal ``N x d`` matrices.
 
-    ``V = orthonormal_basis(M)`` for an unconstrained ``M``; all ``S`` starts are
-    optimised together (their objectives are independent, so the sum's
-    optimum is every start's optimum) with L-BFGS and a strong-Wolfe line search.
+    ``V = orthonormal_basis(M)`` for an unconstrained ``M``; all starts (of all
+    series in a batch) are optimised together -- their objectives are
+    independent, so the optimum of the sum is every start's optimum -- with
+    L-BFGS and a strong-Wolfe line search.
 
     Parameters
     ----------
-    cross_covs : tensor (L, N, N)
+    cross_covs : tensor (L, N, N) or (B, L, N, N)
+        One series, or a batch of ``B`` series (e.g. one per network).
     d : int
         Dimension of the projection (``1 <= d <= N``).
     T : int, optional
         Window (default ``L // 2``).
     n_starts : int
-        Random orthonormal starts (ignored when ``init`` is given).
+        Random orthonormal starts per series (ignored when ``init`` is given).
     max_iter : int
         L-BFGS iterations.
-    init : tensor (N, d) or (S, N, d), optional
+    init : tensor (N, d), (S, N, d) or (B, S, N, d), optional
         Starting projections.
     seed : int
         Seed of the random starts.
+
+    Returns
+    -------
+    DCAResult
+        For a batch, ``V`` is ``(B, N, d)``, ``pi`` a ``(B,)`` tensor,
+        ``V_starts`` ``(B, S, N, d)`` and ``pi_starts`` ``(B, S)``.
     """
     torch = _torch()
     C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
-    N = C.shape[-1]
+    require_square(C, "cross_covs")
+    if C.ndim not in (3, 4):
+        raise ValueError(f"cross_covs: must have shape (L, N, N) or (B, L, N, N), got {tuple(C.shape)}")
+    batched = C.ndim == 4
+    Cb = C if batched else C.unsqueeze(0)
+    B, N = Cb.shape[0], Cb.shape[-1]
     if not 1 <= int(d) <= N:
         raise ValueError(f"d: must be in [1, N = {N}], got {d!r}")
     if init is None:
         if int(n_starts) < 1:
             raise ValueError(f"n_starts: must be >= 1, got {n_starts!r}")
         g = torch.Generator(device="cpu").manual_seed(int(seed))
-        M0 = torch.randn(int(n_starts), N, int(d), generator=g, dtype=C.dtype).to(C.device)
+        M0 = torch.randn(B, int(n_starts), N, int(d), generator=g, dtype=C.dtype).to(C.device)
     else:
         M0 = torch.as_tensor(init, dtype=C.dtype, device=C.device)
-        if M0.ndim == 2:
+        while M0.ndim < 4:
             M0 = M0.unsqueeze(0)
-        if M0.ndim != 3 or tuple(M0.shape[-2:]) != (N, int(d)):
-            raise ValueError(f"init: must have shape ({N}, {d}) or (S, {N}, {d}), got {tuple(init.shape)}")
-    predictive_information(C, orthonormal_basis(M0), T)  # validates T early
+        if tuple(M0.shape[-2:]) != (N, int(d)) or M0.shape[0] not in (1, B):
+            raise ValueError(f"init: must have shape ({N}, {d}), (S, {N}, {d}) or ({B}, S, {N}, {d}), got {tuple(init.shape)}")
+        M0 = M0.expand(B, *M0.shape[1:]).clone()
+    Cs = Cb.unsqueeze(1)  # (B, 1, L, N, N)
+    predictive_information(Cs, orthonormal_basis(M0), T)  # validates T early
     M = M0.clone().requires_grad_(True)
     opt = torch.optim.LBFGS([M], lr=1.0, max_iter=int(max_iter), line_search_fn="strong_wolfe",
                             tolerance_grad=1e-9, tolerance_change=1e-12, history_size=20)
 
     def closure():
         opt.zero_grad()
-        loss = -predictive_information(C, orthonormal_basis(M), T).sum()
+        loss = -predictive_information(Cs, orthonormal_basis(M), T).sum()
         loss.backward()
         return loss
 
     opt.step(closure)
     with torch.no_grad():
         Vs = orthonormal_basis(M)
-        pis = predictive_information(C, Vs, T)
-        best = int(torch.argmax(pis))
-    return DCAResult(V=Vs[best].detach(), pi=float(pis[best]), V_starts=Vs.detach(), pi_starts=pis.detach())
+        pis = predictive_information(Cs, Vs, T)  # (B, S)
+        best = torch.argmax(pis, dim=1)
+        V_best = Vs[torch.arange(B, device=C.device), best]
+        pi_best = pis[torch.arange(B, device=C.device), best]
+    if not batched:
+        return DCAResult(V=V_best[0].detach(), pi=float(pi_best[0]), V_starts=Vs[0].detach(), pi_starts=pis[0].detach())
+    return DCAResult(V=V_best.detach(), pi=pi_best.detach(), V_starts=Vs.detach(), pi_starts=pis.detach())
 
 
 def pca(X, d: int, *, device=None, dtype=None):

@@ -168,3 +168,19 @@ def test_bad_input_is_rejected_with_the_argument_named():
         lt.subspace_angles(np.zeros((3, 1)), np.eye(3))
     with pytest.raises(ValueError, match="cross_covs"):
         lt.block_toeplitz(torch.zeros(3, 2, 3))
+
+
+def test_batched_dca_and_pi_equal_one_series_at_a_time():
+    A1, Q1, U1 = _planted(seed=7)
+    A2, Q2, U2 = _planted(seed=8)
+    C = torch.stack([lt.var1_cross_covariances(A, Q, 6, device="cpu") for A, Q in ((A1, Q1), (A2, Q2))])
+    Vs = torch.stack([torch.as_tensor(U1), torch.as_tensor(U2)])
+    pis = lt.predictive_information(C, Vs, 3)
+    assert pis.shape == (2,)
+    assert V.check_close(pis[1], lt.predictive_information(C[1], Vs[1], 3))
+    res = lt.dca(C, 2, 3, n_starts=3)
+    assert res.V.shape == (2, 8, 2) and res.pi_starts.shape == (2, 3)
+    for b, U in enumerate((U1, U2)):
+        assert V.check_bound(lt.subspace_angles(res.V[b], U), upper=1e-5)
+    # a subspace from the other series is not the optimum
+    assert not V.check_bound(lt.subspace_angles(res.V[0], U2), upper=1e-2, strict=False)
