@@ -65,6 +65,8 @@ __all__ = [
     "jacobian_spectral_radius",
     "stationary_gradient",
     "bptt_gradient",
+    "newton_fixed_point",
+    "train_pattern_completion",
     "delta_recursion",
     "implicit_vjp",
     # chapter 4
@@ -655,12 +657,17 @@ def bptt_gradient(
     *,
     clamp=None,
     tie: bool = False,
+    schedule: Sequence[Sequence[int]] | None = None,
+    every_step_from: int | None = None,
 ):
-    r"""Backpropagation through ``steps`` parallel updates with torch autograd (note Eqs. 5–7).
+    r"""Backpropagation through ``steps`` iterations with torch autograd (note Eqs. 5–7).
 
-    Loss :math:`E_t = \sum_{\text{batch}} \|(x_t - y)M\|^2`.  With ``tie=True`` the
-    weights are parameterised as :math:`W = (S + S^\top)/2` and the gradient with
-    respect to ``S`` (at ``S = W``) is returned — the gradient of the symmetric net.
+    Loss :math:`E_t = \sum_{\text{batch}} \|(x_t - y)M\|^2` (or, with ``every_step_from = s``, the
+    sum of that loss over iterations ``s..t`` — error injected at every step).  One iteration is
+    a parallel update (``schedule=None``, the note's unrolled net) or a sweep over the unit
+    groups of ``schedule`` (e.g. singletons for asynchronous updates).  With ``tie=True`` the
+    weights are parameterised as :math:`W = (S + S^\top)/2` and the gradient with respect to
+    ``S`` (at ``S = W``) is returned — the gradient of the symmetric net.
 
     Returns ``(dW (n, n), db (n,), x_t (B, n))``.
     """
@@ -668,13 +675,125 @@ def bptt_gradient(
     b0 = b.detach().clone().requires_grad_(True)
     Wuse = (W0 + W0.T) / 2 if tie else W0
     x = torch.as_tensor(x0)
-    c = _mask(clamp, x)
-    for _ in range(steps):
-        new = torch.tanh(x @ Wuse + b0)
-        x = torch.where(c.expand_as(x), x, new) if c is not None else new
-    loss = (((x - y) * M) ** 2).sum()
+    n = W.shape[-1]
+    groups = [list(range(n))] if schedule is None else schedule
+    loss = 0.0
+    for i in range(1, steps + 1):
+        for g in groups:
+            x = update_units(x, Wuse, b0, g, clamp=clamp)
+        if every_step_from is not None and i >= every_step_from:
+            loss = loss + (((x - y) * M) ** 2).sum()
+    if every_step_from is None:
+        loss = (((x - y) * M) ** 2).sum()
     dW, db = torch.autograd.grad(loss, (W0, b0))
     return dW, db, x.detach()
+
+
+def newton_fixed_point(x_init: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, *, clamp=None,
+                       tol: float = 1e-14, max_iter: int = 50) -> torch.Tensor:
+    r"""Solve :math:`x = \tanh(xW + b)` (free units) by Newton's method from ``x_init`` ``(B, n)``.
+
+    Converges to the fixed point nearest ``x_init`` whatever its stability under parallel
+    updates (used to differentiate fixed points by finite differences in chapter 3).
+    Raises ``ValueError`` if it does not converge.
+    """
+    x = torch.as_tensor(x_init).clone()
+    n = W.shape[-1]
+    c = _mask(clamp, x)
+    eye = torch.eye(n, dtype=x.dtype, device=x.device)
+    for _ in range(max_iter):
+        new = activation_update(x, W, b)
+        r = x - new
+        D = 1 - new**2
+        if c is not None:
+            r = torch.where(c.expand_as(r), torch.zeros_like(r), r)
+            D = torch.where(c.expand_as(D), torch.zeros_like(D), D)
+        # residual r(x) = x - tanh(xW + b); row-vector Jacobian dr = dx (I - W D)
+        J = eye - W.to(x.dtype) @ torch.diag_embed(D)
+        step = torch.linalg.solve(J.transpose(-1, -2), r.unsqueeze(-1)).squeeze(-1)
+        x = x - step
+        if float(r.abs().max()) < tol:
+            return x
+    raise ValueError("x_init: Newton's method did not converge to a fixed point")
+
+
+def train_pattern_completion(
+    patterns: torch.Tensor,
+    clamp: torch.Tensor,
+    n_hidden: int,
+    *,
+    method: str = "stationary",
+    steps: int = 50,
+    lr: float = 0.05,
+    sweeps: int = 30,
+    theta: float = 1e-10,
+    max_sweeps: int = 500,
+    seed: int = 0,
+    init_scale: float = 0.1,
+):
+    r"""Train a visible–hidden bipartite attractor net to complete clamped patterns.
+
+    The visible units clamped by ``clamp`` (``(n_v,)`` bool) take the pattern's values, the
+    rest start at 0 and the hidden units at 0; the loss is note Eq. 5 on the free visible units.
+    ``method="stationary"``: run layer-wise sweeps to a fixed point (``theta``), then the
+    Almeida–Pineda gradient (Eqs. 14–15 with the factor 2, tied through :math:`W = [[0, V], [V^\top, 0]]`).
+    ``method="bptt"``: autograd through ``sweeps`` layer-wise sweeps.
+
+    ``patterns`` ``(P, n_v)``.  Returns a dict with ``loss`` (per step, at the fixed point),
+    ``seconds`` (per step), ``V``, ``b``.
+    """
+    import time
+
+    if method not in ("stationary", "bptt"):
+        raise ValueError(f"method: must be 'stationary' or 'bptt', got {method!r}")
+    require_shape(clamp, "clamp", (patterns.shape[1],))
+    dev, dt = patterns.device, patterns.dtype
+    nv, nh = patterns.shape[1], n_hidden
+    n = nv + nh
+    gen = torch.Generator().manual_seed(seed)
+    V = (init_scale * torch.randn(nv, nh, generator=gen, dtype=dt)).to(dev).requires_grad_(True)
+    bias = torch.zeros(n, dtype=dt, device=dev, requires_grad=True)
+    opt = torch.optim.Adam([V, bias], lr=lr)
+    full_clamp = torch.cat([clamp.to(dev), torch.zeros(nh, dtype=torch.bool, device=dev)])
+    M = torch.cat([(~clamp).to(dt), torch.zeros(nh, dtype=dt)]).to(dev)
+    y = torch.cat([patterns, torch.zeros(patterns.shape[0], nh, dtype=dt, device=dev)], 1)
+    x0 = torch.where(full_clamp, y, torch.zeros_like(y))
+    groups = layer_groups([nv, nh])[::-1]  # hidden first, then visible
+
+    def weights(Vm):
+        top = torch.cat([torch.zeros(nv, nv, dtype=dt, device=dev), Vm], 1)
+        bot = torch.cat([Vm.T, torch.zeros(nh, nh, dtype=dt, device=dev)], 1)
+        return torch.cat([top, bot], 0)
+
+    losses, seconds = [], []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        if method == "stationary":
+            with torch.no_grad():
+                W = weights(V)
+                xs, _, ok = run_to_fixed_point(x0, W, bias, clamp=full_clamp, schedule=groups, theta=theta,
+                                               max_iter=max_sweeps)
+                G, gb = stationary_gradient(xs, y, W, M, clamp=full_clamp)
+                V.grad = G[:nv, nv:] + G[nv:, :nv].T
+                bias.grad = gb
+                loss = float((((xs - y) * M) ** 2).sum())
+        else:
+            W = weights(V)
+            x = x0
+            for _ in range(sweeps):
+                for g in groups:
+                    x = update_units(x, W, bias, g, clamp=full_clamp)
+            lt = (((x - y) * M) ** 2).sum()
+            lt.backward()
+            with torch.no_grad():
+                xs, _, _ = run_to_fixed_point(x.detach(), W.detach(), bias.detach(), clamp=full_clamp, schedule=groups,
+                                              theta=theta, max_iter=max_sweeps)
+                loss = float((((xs - y) * M) ** 2).sum())
+        opt.step()
+        seconds.append(time.perf_counter() - t0)
+        losses.append(loss)
+    return dict(loss=losses, seconds=seconds, V=V.detach(), b=bias.detach())
 
 
 def delta_recursion(traj: torch.Tensor, W: torch.Tensor, delta_t: torch.Tensor, *, clamp=None, printed: bool = False):
@@ -706,6 +825,8 @@ def implicit_vjp(
     Solves :math:`v = g + v\,\partial\,\text{step}/\partial x` by the fixed-point
     iteration of note Eq. 13 (a vector–Jacobian product per iteration, so it also
     works for convolutions) and returns :math:`v\,\partial\,\text{step}/\partial\theta`
+    (clamped units must be *constants* inside ``step``, not copies of ``x``, or the Jacobian
+    has an eigenvalue 1 and the iteration cannot converge)
     for every parameter — the implicit-function-theorem gradient of a loss whose
     gradient with respect to the fixed point is ``grad_x``.
 
@@ -853,12 +974,16 @@ def conv_layerwise_sweep(v, h, w_up, b_v, b_h, *, clamp=None):
     return v, h
 
 
-def conv_parallel_map(state, w_up, b_v, b_h, *, clamp=None, shapes=None):
+def conv_parallel_map(state, w_up, b_v, b_h, *, shapes, clamp=None, clamp_values=None):
     r"""Parallel update of the flattened state ``[v, h]`` of the conv bipartite net.
 
-    ``state (B, c_v·H·W + c_h·H·W)``; ``shapes = ((c_v, H, W), (c_h, H, W))``.  Used with
-    :func:`implicit_vjp` for the stationary gradient.
+    ``state (B, c_v·H·W + c_h·H·W)``; ``shapes = ((c_v, H, W), (c_h, H, W))``.  Clamped visible
+    units are set to the constants ``clamp_values`` ``(B, c_v, H, W)`` — not copied from
+    ``state`` — so that their derivative is zero, as :math:`D` of note Eq. 9 requires.  Used
+    with :func:`implicit_vjp` for the stationary gradient.
     """
+    if clamp is not None and clamp_values is None:
+        raise ValueError("clamp_values: required with clamp (the clamped units' constant values)")
     (cv, H, Wd), (ch, _, _) = shapes
     nv = cv * H * Wd
     v = state[:, :nv].reshape(-1, cv, H, Wd)
@@ -866,7 +991,7 @@ def conv_parallel_map(state, w_up, b_v, b_h, *, clamp=None, shapes=None):
     h_new = torch.tanh(conv_apply(v, w_up) + b_h.view(1, -1, 1, 1))
     v_new = torch.tanh(conv_apply(h, down_kernel(w_up)) + b_v.view(1, -1, 1, 1))
     if clamp is not None:
-        v_new = torch.where(clamp, v, v_new)
+        v_new = torch.where(clamp, clamp_values.detach(), v_new)
     return torch.cat([v_new.flatten(1), h_new.flatten(1)], 1)
 
 

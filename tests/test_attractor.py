@@ -182,3 +182,95 @@ def test_schedule_validation(gen):
     att.require_self_connections(Wneg, "W", lower=-1.0)
     with pytest.raises(ValueError, match="W"):
         att.require_no_within_group_weights(W, [[0, 1]])
+
+
+# --------------------------------------------------------------------------- #
+# chapter 3: stationary gradient
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def dense():
+    from rnnmath.errata.note_002 import dense_training_setup
+
+    return dense_training_setup()
+
+
+def test_stationary_gradient_matches_bptt_and_implicit(dense):
+    s = dense
+    G, gb = att.stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], clamp=s["clamp"])
+    dW, db, _ = att.bptt_gradient(s["x0"], s["W"], s["b"], s["y"], s["M"], 400, clamp=s["clamp"])
+    check_close(G, dW, "Eq. 14", rtol=1e-8, atol=1e-10)
+    check_close(gb, db, "Eq. 15", rtol=1e-8, atol=1e-10)
+    # the printed form without the factor 2 is rejected
+    G1, gb1 = att.stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], clamp=s["clamp"], factor=1.0)
+    assert not check_close(G1, dW, "printed", rtol=1e-8, atol=1e-10, strict=False).passed
+    Gs, _ = att.stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], clamp=s["clamp"], method="series")
+    check_close(Gs, G, "series", atol=1e-11)
+    clamp, y = s["clamp"], s["y"]
+    step = lambda x, Wp, bp: torch.where(clamp, y, torch.tanh(x @ Wp + bp))
+    (gW, gB), _ = att.implicit_vjp(step, s["x_star"], 2 * (s["x_star"] - y) * s["M"], [s["W"], s["b"]])
+    check_close(gW, G, "implicit", atol=1e-10)
+    # a step that copies clamped units from x has a unit eigenvalue and is refused
+    bad_step = lambda x, Wp, bp: torch.where(clamp, x, torch.tanh(x @ Wp + bp))
+    with pytest.raises(ValueError, match="step"):
+        att.implicit_vjp(bad_step, s["x_star"], 2 * (s["x_star"] - y) * s["M"], [s["W"], s["b"]], max_iter=300)
+
+
+def test_delta_recursion_index(dense):
+    from rnnmath.errata.note_002 import _recursion_check
+
+    printed, corrected = _recursion_check()
+    assert corrected.passed and not printed.passed
+
+
+def test_omega_series_and_spectral_radius(gen):
+    A = 0.3 * torch.randn(2, 5, 5, generator=gen, dtype=F64)
+    Om = att.omega_series(A, 200)
+    eye = torch.eye(5, dtype=F64)
+    check_close(Om[-1], torch.linalg.inv(eye - A), "Omega_inf", atol=1e-12)
+    check_close(Om[2], eye + A + A @ A, "Omega_3")
+    assert not check_close(Om[2], eye + A, "wrong Omega_3", strict=False).passed
+    with pytest.raises(ValueError, match="A"):
+        att.omega_series(torch.zeros(3, 4, dtype=F64), 3)
+    with pytest.raises(ValueError, match="terms"):
+        att.omega_series(A, 0)
+
+
+def test_stationary_gradient_beyond_radius_one():
+    n = 5
+    W = -0.6 * (torch.ones(n, n, dtype=F64) - torch.eye(n, dtype=F64))
+    b = 0.1 * torch.arange(n, dtype=F64) / n
+    x = torch.zeros(1, n, dtype=F64)
+    for _ in range(300):
+        x = att.asynchronous_sweep(x, W, b)
+    assert float(att.jacobian_spectral_radius(W, x)[0]) > 1
+    y, M = torch.full((1, n), 0.5, dtype=F64), torch.ones(n, dtype=F64)
+    with pytest.raises(ValueError, match="W"):
+        att.stationary_gradient(x, y, W, M, method="series")
+    G, _ = att.stationary_gradient(x, y, W, M)
+    dW, _, _ = att.bptt_gradient(torch.zeros(1, n, dtype=F64), W, b, y, M, 200, schedule=[[j] for j in range(n)])
+    check_close(dW, G, "async BPTT = closed form", rtol=1e-8, atol=1e-10)
+    xs = att.newton_fixed_point(x, W, b)
+    check_close(xs, x, "Newton stays at the fixed point", atol=1e-12)
+
+
+def test_stationary_gradient_validation(dense):
+    s = dense
+    with pytest.raises(ValueError, match="x_star"):
+        att.stationary_gradient(s["x_star"][:, :4], s["y"], s["W"], s["M"])
+    with pytest.raises(ValueError, match="M"):
+        att.stationary_gradient(s["x_star"], s["y"], s["W"], s["M"][:4])
+    with pytest.raises(ValueError, match="method"):
+        att.stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], method="magic")
+    with pytest.raises(ValueError, match="method"):
+        att.train_pattern_completion(torch.zeros(2, 4, dtype=F64), torch.zeros(4, dtype=torch.bool), 3, method="x")
+
+
+def test_training_methods_agree():
+    g = torch.Generator().manual_seed(0)
+    pats = 0.9 * torch.sign(torch.randn(3, 8, generator=g, dtype=F64))
+    clamp = torch.zeros(8, dtype=torch.bool)
+    clamp[:4] = True
+    a = att.train_pattern_completion(pats, clamp, 6, method="stationary", steps=10, seed=2)
+    b = att.train_pattern_completion(pats, clamp, 6, method="bptt", steps=10, sweeps=40, seed=2)
+    check_close(torch.tensor(a["loss"]), torch.tensor(b["loss"]), "same curve", rtol=1e-4, atol=1e-8)
+    assert a["loss"][-1] < a["loss"][0]

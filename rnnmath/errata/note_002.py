@@ -205,3 +205,155 @@ register(
         chapter=CH2,
     )
 )
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 3 — BPTT and the stationary gradient
+# --------------------------------------------------------------------------- #
+@functools.lru_cache(maxsize=2)
+def dense_training_setup(n: int = 10, batch: int = 4, scale: float = 0.8, seed: int = 0):
+    """A small clamped dense net, targets and its fixed points (chapter 3 and the errata)."""
+    from ..attractor import random_symmetric_weights, run_to_fixed_point
+
+    gen = torch.Generator().manual_seed(seed)
+    W = random_symmetric_weights(1, n, scale=scale, generator=gen, device="cpu")[0]
+    b = 0.3 * torch.randn(n, generator=gen, dtype=torch.float64)
+    clamp = torch.zeros(n, dtype=torch.bool)
+    clamp[:3] = True
+    M = torch.zeros(n, dtype=torch.float64)
+    M[3:6] = 1.0
+    y = 0.8 * torch.sign(torch.randn(batch, n, generator=gen, dtype=torch.float64))
+    x0 = torch.where(clamp, y, torch.zeros_like(y))
+    x_star, t_star, ok = run_to_fixed_point(x0, W, b, clamp=clamp, theta=1e-14)
+    return dict(W=W, b=b, clamp=clamp, M=M, y=y, x0=x0, x_star=x_star, t_star=t_star)
+
+
+def _recursion_check():
+    from ..attractor import delta_recursion, derivative_matrix
+
+    s = dense_training_setup()
+    W, b, clamp, M, y = s["W"], s["b"], s["clamp"], s["M"], s["y"]
+    steps = 8  # inside the transient phase, where D_i differs from D_{i-1}
+    Wg = W.clone().requires_grad_(True)  # makes every z_i a non-leaf node of one graph
+    xs, zs = [s["x0"]], []
+    for _ in range(steps):
+        z = xs[-1] @ Wg + b
+        z.retain_grad()
+        zs.append(z)
+        xs.append(torch.where(clamp, xs[-1], torch.tanh(z)))
+    loss = (((xs[-1] - y) * M) ** 2).sum()
+    loss.backward()
+    true = torch.stack([z.grad for z in zs])
+    traj = torch.stack([x.detach() for x in xs])
+    delta_t = ((2 * (traj[-1] - y) * M).unsqueeze(-2) @ derivative_matrix(traj[-1], clamp)).squeeze(-2)
+    printed = check_close(delta_recursion(traj, W, delta_t, clamp=clamp, printed=True), true,
+                          "recursion dE/dz_(i-1) = dE/dz_i W^T D_i vs autograd (transient)", atol=1e-12, strict=False)
+    corrected = check_close(delta_recursion(traj, W, delta_t, clamp=clamp), true,
+                            "recursion dE/dz_(i-1) = dE/dz_i W^T D_(i-1) vs autograd", atol=1e-12, strict=False)
+    return printed, corrected
+
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="unnumbered (between 9 and 10)",
+        kind="index",
+        summary=(
+            "The backward recursion multiplies by the derivative matrix of the earlier iteration, D_(i-1), not D_i; "
+            "the two coincide only in the stationary phase, so Eq. 10 is unaffected but BPTT through the transient "
+            "phase with the printed index is wrong."
+        ),
+        printed=r"\frac{\partial E_t}{\partial z_{i-1}} = \frac{\partial E_t}{\partial z_i} W^\top D_i",
+        corrected=r"\frac{\partial E_t}{\partial z_{i-1}} = \frac{\partial E_t}{\partial z_i} W^\top D_{i-1}",
+        check=_recursion_check,
+        chapter=CH3,
+    )
+)
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="11",
+        kind="typo",
+        summary="The lower summation limit 'c' stands for the first step of the stationary phase, i = t_* + 1.",
+        printed=r"\sum_{i=c}^{t}\left[W^\top D_*\right]^{t-i}",
+        corrected=r"\sum_{i=t_*+1}^{t}\left[W^\top D_*\right]^{t-i}",
+        check=None,
+        chapter=CH3,
+    )
+)
+
+
+def _factor_check(which: str):
+    from ..attractor import bptt_gradient, stationary_gradient
+
+    s = dense_training_setup()
+    dW, db, _ = bptt_gradient(s["x0"], s["W"], s["b"], s["y"], s["M"], 400, clamp=s["clamp"])
+    ref = dW if which == "W" else db
+    out = []
+    for factor, label in ((1.0, "printed (no factor 2)"), (2.0, "with the factor 2 of Eq. 8")):
+        G, gb = stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], clamp=s["clamp"], factor=factor)
+        eq = "14" if which == "W" else "15"
+        out.append(check_close(G if which == "W" else gb, ref, f"Eq. {eq} {label} vs autograd through 400 steps",
+                               rtol=1e-8, atol=1e-10, strict=False))
+    return tuple(out)
+
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="14",
+        kind="factor",
+        summary=(
+            "Combining Eq. 8 with Eq. 11 keeps the factor 2 of the squared error: dE/dW = 2 x*^T (x*-y) M D* Omega_inf "
+            "(the printed left-hand side also lacks the partial sign)."
+        ),
+        printed=r"\frac{\partial E_t}{W} = x_*^\top (x_* - y) M D_* \Omega_\infty",
+        corrected=r"\frac{\partial E_t}{\partial W} = 2\,x_*^\top (x_* - y) M D_* \Omega_\infty",
+        check=lambda: _factor_check("W"),
+        chapter=CH3,
+    )
+)
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="15",
+        kind="factor",
+        summary="The bias gradient needs the same factor 2 as Eq. 14.",
+        printed=r"\frac{\partial E_t}{b} = (x_* - y) M D_* \Omega_\infty",
+        corrected=r"\frac{\partial E_t}{\partial b} = 2\,(x_* - y) M D_* \Omega_\infty",
+        check=lambda: _factor_check("b"),
+        chapter=CH3,
+    )
+)
+
+
+def _tying_check():
+    from ..attractor import bptt_gradient, stationary_gradient
+
+    s = dense_training_setup()
+    dS, _, _ = bptt_gradient(s["x0"], s["W"], s["b"], s["y"], s["M"], 400, clamp=s["clamp"], tie=True)
+    G, _ = stationary_gradient(s["x_star"], s["y"], s["W"], s["M"], clamp=s["clamp"])
+    printed = check_close(G, dS, "Eq. 14 as the gradient of the symmetric net W = (S + S^T)/2", rtol=1e-8, atol=1e-10,
+                          strict=False)
+    corrected = check_close((G + G.T) / 2, dS, "(G + G^T)/2 as the gradient of the symmetric net", rtol=1e-8, atol=1e-10,
+                            strict=False)
+    return printed, corrected
+
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="14",
+        kind="unfinished",
+        summary=(
+            "Eq. 14 is the gradient for an unconstrained W; it is not symmetric, so a step along it breaks the "
+            "symmetry the whole method relies on. For tied weights W = (S + S^T)/2 the gradient is (G + G^T)/2."
+        ),
+        printed=r"\Delta W \propto G = 2\,x_*^\top (x_* - y) M D_* \Omega_\infty",
+        corrected=r"\frac{\partial E}{\partial S} = \tfrac12\,(G + G^\top) \quad (W = \tfrac12(S + S^\top))",
+        check=_tying_check,
+        chapter=CH3,
+    )
+)
