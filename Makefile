@@ -31,14 +31,16 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
+	$(BIN)/python tools/execute_chapters.py
 	$(BIN)/jupyter-book build . -W --keep-going
 
-# `make test` = the book (executing each chapter once into the jupyter-cache, Sphinx
-# warnings are errors) then one pytest run: unit tests, structural tests and every
-# chapter under nbval. The quick preset is forced.
+# `make test` = the book (every chapter executed once into the jupyter-cache, $(JOBS) at a
+# time, then Sphinx with warnings as errors) and one pytest run: unit tests, structural
+# tests and every chapter under nbval. The quick preset is forced.
 test: export RNNMATH_SCALE = quick
 test: export RNNMATH_BOOK_BUILT = 1
 test: $(STAMP)
+	$(BIN)/python tools/execute_chapters.py
 	$(BIN)/jupyter-book build . -W --keep-going
 	$(BIN)/python -m pytest tests book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 

@@ -49,7 +49,7 @@ def test_ci_uses_quick_preset():
     makefile = open(os.path.join(os.path.dirname(__file__), "..", "Makefile")).read()
     assert "test: export RNNMATH_SCALE = quick" in makefile
     ci = open(os.path.join(os.path.dirname(__file__), "..", ".ci", "run")).read()
-    assert "make test" in ci
+    assert "make test\n" in ci and "make test-browser" in ci
 
 
 def test_imports_without_cuda():
