@@ -388,3 +388,20 @@ def test_bad_input_sequences():
         ep.retrieval_accuracy(torch.ones(3, dtype=DT))
     with pytest.raises(ValueError, match="batch"):
         ep.random_patterns(0, 4, 2, device=CPU)
+
+
+def test_energy_rate_symbolic_arbitrary_activations():
+    x = sp.Matrix(sp.symbols("x1:3", real=True)); y = sp.Matrix(sp.symbols("y1:3", real=True))
+    h = sp.Matrix([sp.Symbol("h1", real=True)])
+    Xi = sp.Matrix(2, 1, sp.symbols("a1:3", real=True)); Phi = sp.Matrix([[sp.Symbol("p", real=True)]])
+    Tf, Th, Td, ac = sp.symbols("T_f T_h T_d alpha_c", positive=True)
+    sf, sh, lf, lh = (sp.Function(n) for n in ("sf", "sh", "lf", "lh"))
+    Sf, Sh = x.applyfunc(sf), h.applyfunc(sh)
+    E = x.dot(Sf) - sum(lf(v) for v in x) + h.dot(Sh) - sum(lh(v) for v in h) - Sf.dot(Xi * Sh) - ac * y.dot(Xi * Phi * Sh)
+    dx, dh, dy = (Xi * Sh - x) / Tf, (Xi.T * Sf + ac * Phi.T * Xi.T * y - h) / Th, (Sf - y) / Td
+    grad = lambda v: sp.diff(E, v).subs({sp.Derivative(lf(v), v): sf(v), sp.Derivative(lh(v), v): sh(v)})
+    chain = sum(grad(v) * d for v, d in zip(list(x) + list(h) + list(y), list(dx) + list(dh) + list(dy)))
+    diss = -Tf * sum(sp.diff(sf(v), v) * d**2 for v, d in zip(x, dx)) - Th * sum(sp.diff(sh(v), v) * d**2 for v, d in zip(h, dh))
+    delay = -ac * Sh.dot(Phi.T * Xi.T * dy)
+    check_scalar_identity(sp.expand(chain), sp.expand(diss + delay), "dE/dt")
+    assert not check_scalar_identity(sp.expand(chain), sp.expand(diss), "no delay", strict=False).passed
