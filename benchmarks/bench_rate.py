@@ -28,7 +28,7 @@ def _sync(device):
 def run(n_networks=10, n_units=32, n_steps=30, n_iters=30, n_trials=16, device=None, repeats=1):
     device = rnnmath.get_device() if device is None else torch.device(device)
     task = rate.PerceptionTask(n_steps=n_steps)
-    source = rate._batch_source(task, n_networks, n_trials, n_units, seed=0, device=device, dtype=torch.float32)
+    source = rate.trial_stream(task, n_networks, n_trials, n_units, seed=0, device=device, dtype=torch.float32)
     # pre-draw the data so that both variants time training only
     data = [source(it) for it in range(n_iters)]
 

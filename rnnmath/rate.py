@@ -42,6 +42,9 @@ Public API (used by chapters 1–5 of Part II)
     Trial generators: ``task.sample(n_networks, n_trials, generator=None, device=None)``
     returns a :class:`TrialBatch` (inputs (B, K, T, I), targets (B, K, T, O),
     conditions (B, K, C)); ``task.condition_grid(n)`` gives noise-free test trials.
+``fit(model, batches, n_iters, lr=1e-3)``, ``trial_stream(task, n_networks, n_trials, n_units, seed)``
+    The training loop (Adam on the summed per-network loss, zero diagonal kept) and its
+    deterministic data stream.
 ``train_ensemble(task, n_networks, n_units, n_iters, n_trials, lr=1e-3, ..., device=None)``
     Trains all networks as one batched model with Adam on the L2 loss over time
     (sum over networks of each network's mean squared error, so the networks do not
@@ -76,7 +79,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 import torch
@@ -97,6 +100,9 @@ __all__ = [
     "DecisionTask",
     "TASKS",
     "TrainedEnsemble",
+    "l2_loss_over_time",
+    "fit",
+    "trial_stream",
     "train_ensemble",
     "load_or_train",
     "STANDARD_ENSEMBLES",
@@ -274,9 +280,8 @@ class RateRNN(torch.nn.Module):
         B, K, T, _ = inputs.shape
         inputs = inputs.to(self.W_rec)
         if noise is None:
-            noise = torch.randn(B, K, T, self.n_units, generator=generator, dtype=inputs.dtype,
-                                device="cpu" if generator is not None and generator.device.type == "cpu" else inputs.device)
-            noise = noise.to(inputs.device)
+            where = generator.device if generator is not None else inputs.device
+            noise = torch.randn(B, K, T, self.n_units, generator=generator, dtype=inputs.dtype, device=where)
         require_shape(noise, "noise", (B, K, T, self.n_units))
         noise = noise.to(inputs)
         r = torch.zeros(B, K, self.n_units, dtype=inputs.dtype, device=inputs.device) if r0 is None else r0.to(inputs)
@@ -611,7 +616,18 @@ def fit(model: RateRNN, batches, n_iters: int, lr: float = 1e-3, desc: str = "tr
     return hist
 
 
-def _batch_source(task, n_networks, n_trials, n_units, seed, device, dtype):
+def trial_stream(task, n_networks: int, n_trials: int, n_units: int, seed: int = 0, device=None,
+                 dtype=torch.float32):
+    r"""The deterministic stream of training data used by :func:`train_ensemble`.
+
+    Returns ``batches(it) -> (TrialBatch, eps)`` with ``eps`` (B, K, T, N) the standard normal
+    recurrent-noise draws; iteration ``it`` always gives the same data for the same ``seed``, so
+    :func:`fit` can be replayed network by network (chapter 02, ``benchmarks/bench_rate.py``).
+    """
+    task = _as_task(task)
+    _check_sizes(n_networks, n_trials)
+    device = get_device() if device is None else torch.device(device)
+
     def batches(it):
         g = torch.Generator().manual_seed(int(seed) * 1_000_003 + 7919 * (it + 1))
         tb = task.sample(n_networks, n_trials, generator=g, device=device, dtype=dtype)
@@ -662,7 +678,7 @@ def train_ensemble(task, n_networks: int = 10, n_units: int = 128, n_iters: int 
     model = initialise_ensemble(n_networks, n_units, task.n_inputs, task.n_outputs, task.input_std, reading=reading,
                                 generator=g, device=device, dtype=dtype, tau=tau, dt=dt, sigma=sigma)
     W0 = model.W_rec.detach().cpu().clone()
-    hist = fit(model, _batch_source(task, n_networks, n_trials, n_units, seed, device, dtype), n_iters, lr,
+    hist = fit(model, trial_stream(task, n_networks, n_trials, n_units, seed, device, dtype), n_iters, lr,
                desc=f"training {n_networks} {task.name} networks")
     cfg = _config(task, n_networks, n_units, n_iters, n_trials, lr, tau, dt, sigma, reading, seed, dtype)
     return TrainedEnsemble(W0, model.W_rec.detach().cpu().clone(), model.W_in.cpu(), model.b.cpu(),

@@ -157,7 +157,7 @@ def test_batched_training_equals_one_at_a_time():
     task = rate.PerceptionTask(n_steps=8)
     g = torch.Generator().manual_seed(3)
     model = rate.initialise_ensemble(3, 5, 1, 1, task.input_std, generator=g, device=CPU, dtype=torch.float64)
-    src = rate._batch_source(task, 3, 4, 5, seed=1, device=CPU, dtype=torch.float64)
+    src = rate.trial_stream(task, 3, 4, 5, seed=1, device=CPU, dtype=torch.float64)
     singles = [model.select([b]) for b in range(3)]
     rate.fit(model, src, 15)
     for b, mb in enumerate(singles):
@@ -350,3 +350,20 @@ def test_top_entry_energy():
         rate.top_entry_energy(W, 0.0)
     with pytest.raises(ValueError, match="fraction"):
         rate.top_entry_energy(W, 1.5)
+
+
+def test_trial_stream_is_deterministic_and_forward_draws_noise():
+    src = rate.trial_stream("decision", 2, 3, 4, seed=2, device=CPU)
+    (a, ea), (b, eb) = src(5), src(5)
+    assert check_close(a.inputs, b.inputs, "same trials", rtol=0, atol=0)
+    assert check_close(ea, eb, "same noise", rtol=0, atol=0)
+    assert not check_close(src(6)[0].inputs, a.inputs, "next iteration differs", strict=False)
+    m = small_model(B=2, N=4, I=2, sigma=0.1)
+    u = torch.rand(2, 3, 5, 2, dtype=torch.float64)
+    r1, _ = m(u, generator=torch.Generator().manual_seed(0))
+    r2, _ = m(u, generator=torch.Generator().manual_seed(0))
+    r0, _ = m(u, noise=torch.zeros(2, 3, 5, 4, dtype=torch.float64))
+    assert check_close(r1, r2, "seeded noise reproducible", rtol=0, atol=0)
+    assert not check_close(r1, r0, "noise has an effect", strict=False)
+    with pytest.raises(ValueError, match="n_trials"):
+        rate.trial_stream("perception", 2, 0, 4)
