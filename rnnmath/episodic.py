@@ -5,16 +5,22 @@ hidden/memory neurons (``N_h``), ``Xi`` (``N_f x N_h``) the stored memories
 as columns, ``Phi`` (``N_h x N_h``) the inter-memory transitions,
 ``W = Xi (I + Phi^T) Xi^T`` the effective recurrent weight of the Elman update.
 
-This module starts with the topological-conjugacy chapter (Eqs. 7-11); the
-energy analysis of Part I extends it.
+The first functions serve the topological-conjugacy chapter (Eqs. 7-11); the
+rest serve the energy analysis: the continuous-time system and its energy
+(chapters 01, 03; Eqs. 1-2, 12-26), the discrete energy update (chapter 04;
+Eqs. 27-43), Hessians and the concave-convex procedure (chapter 05; Eqs. 44-58)
+and sequence recall with a cyclic ``Phi`` (chapter 06).
 """
 from __future__ import annotations
 
+import math as _math
 from typing import Callable
 
+import numpy as _np
 import torch
 
-from .validation import require_finite, require_ndim, require_shape, require_square
+from .validation import (require_finite, require_ndim, require_positive, require_shape, require_square,
+                         require_symmetric)
 
 __all__ = [
     "elman_weight",
@@ -110,12 +116,6 @@ def iterate_map(step: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, 
 # =========================================================================== #
 # Energy analysis (chapters 01, 03-06 of Part I; note 000, Eqs. 1-2, 12-58)
 # =========================================================================== #
-import math as _math
-
-import numpy as _np
-
-from .validation import require_positive, require_symmetric
-
 __all__ += [
     "LAGRANGIANS",
     "activation_derivatives",

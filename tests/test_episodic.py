@@ -405,3 +405,16 @@ def test_energy_rate_symbolic_arbitrary_activations():
     delay = -ac * Sh.dot(Phi.T * Xi.T * dy)
     check_scalar_identity(sp.expand(chain), sp.expand(diss + delay), "dE/dt")
     assert not check_scalar_identity(sp.expand(chain), sp.expand(diss), "no delay", strict=False).passed
+
+
+def test_small_helpers(gen):
+    P = ep.cyclic_transition(4, device=CPU)
+    check_close(P.T @ torch.eye(4, dtype=DT)[0], torch.eye(4, dtype=DT)[1], "memory 0 -> 1")
+    assert not check_close(P @ torch.eye(4, dtype=DT)[0], torch.eye(4, dtype=DT)[1], "wrong direction", strict=False).passed
+    xi = ep.hadamard_patterns(8, 3, device=CPU)
+    m = ep.memory_overlaps(torch.atanh(0.5 * xi[:, 1]), xi)
+    check_close(m, torch.tensor([0.0, 0.5, 0.0], dtype=DT), "overlaps")
+    Xi, Phi, x, h, y = _state(gen)
+    t = ep.energy_terms(x, h, y, Xi, Phi)
+    check_close(t["E2"], 0.5 * (h**2).sum(-1), "E2 = |h|^2/2 for identity sigma_h (Eq. 12)")
+    assert not check_close(t["E2"], (h**2).sum(-1), "without 1/2", strict=False).passed

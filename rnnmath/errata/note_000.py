@@ -169,6 +169,14 @@ register(Discrepancy(
 ))
 
 register(Discrepancy(
+    note=NOTE, equation="30", kind="typo", chapter=CH04,
+    summary="Eq. 30 is labelled E_1(t+1) but gives only its x(t+1)^T sigma(x(t+1)) part; the -L_f(t+1) of E_1 "
+            "is handled separately (Delta E_2 in Eq. 35). The expression itself is right.",
+    printed=r"E_1(t+1) = \left(\sigma(V_f(t))^\top\Xi\Xi^\top + V_d^\top\Xi\Phi\Xi^\top\right)\sigma(V_f(t+1))",
+    corrected=r"V_f(t+1)^\top\sigma(V_f(t+1)) = \left(\sigma(V_f(t))^\top\Xi\Xi^\top + V_d^\top\Xi\Phi\Xi^\top\right)\sigma(V_f(t+1))",
+))
+
+register(Discrepancy(
     note=NOTE, equation="32", kind="typo", chapter=CH04,
     summary="Eqs. 29, 32 and 33 carry stray or missing transposes (V_f^T tanh(V_f)^T; tanh(V_f) Xi without ^T), a "
             "spurious upper limit T on the sum, and +- for Xi in Eq. 33; read as the energy of Eq. 25 with "
