@@ -186,8 +186,9 @@ def rnn_run(W, F, b, C, x, h0=None, *, activation: str | Callable = "relu"):
         h = h0
     drive = torch.matmul(x, F.transpose(-1, -2)) + b.unsqueeze(-2)  # (..., T, n)
     states = []
-    for k in range(x.shape[-2]):
-        h = phi(torch.matmul(W, h.unsqueeze(-1)).squeeze(-1) + drive[..., k, :])
+    # unbind once: indexing drive[..., k, :] inside the loop would make backward O(T^2)
+    for drive_k in drive.unbind(dim=-2):
+        h = phi(torch.matmul(W, h.unsqueeze(-1)).squeeze(-1) + drive_k)
         states.append(h)
     hs = torch.stack(states, dim=-2)
     y = torch.matmul(hs, C.transpose(-1, -2))
@@ -592,8 +593,8 @@ def _forward_padded(p: dict, x: torch.Tensor, real_index: torch.Tensor | None) -
     h = torch.zeros(drive.shape[:3] + drive.shape[-1:], dtype=x.dtype, device=x.device)
     hs = []
     Wt = W.transpose(-1, -2)
-    for k in range(x.shape[-2]):
-        h = torch.relu(h @ Wt + drive[:, :, :, k]) * mask
+    for drive_k in drive.unbind(dim=3):  # one unbind: per-step indexing would make backward O(T^2)
+        h = torch.relu(h @ Wt + drive_k) * mask
         hs.append(h)
     hs = torch.stack(hs, dim=3)  # (S, R, B, T, H)
     return hs @ p["C"].transpose(-1, -2).unsqueeze(2)
@@ -769,8 +770,8 @@ def train_sequence_classifiers(x_train: torch.Tensor, y_train: torch.Tensor, x_t
         h = torch.zeros(M, x.shape[0], hidden, dtype=dt, device=dev)
         drive = torch.einsum("mhi,nti->mnth", p["F"], x) + p["b"][:, None, None, :]
         Wt = p["W"].transpose(-1, -2)
-        for k in range(x.shape[1]):
-            h = torch.relu(h @ Wt + drive[:, :, k])
+        for drive_k in drive.unbind(dim=2):
+            h = torch.relu(h @ Wt + drive_k)
         return h @ p["C"].transpose(-1, -2) + p["c"][:, None, :]  # (M, N, classes)
 
     N = x_train.shape[0]
