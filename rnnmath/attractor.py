@@ -80,7 +80,10 @@ __all__ = [
     "conv_energy",
     "conv_layerwise_sweep",
     "conv_parallel_map",
+    "conv_settle",
+    "conv_stationary_gradient",
     "bar_images",
+    "stripe_images",
 ]
 
 
@@ -1009,5 +1012,68 @@ def bar_images(count: int, size: int, *, generator: torch.Generator | None = Non
     rows = torch.arange(size).view(1, -1, 1)
     cols = torch.arange(size).view(1, 1, -1)
     on = torch.where(vertical, cols == pos, rows == pos)
-    img = torch.where(on, amplitude, -amplitude).to(dtype).unsqueeze(1)
+    hi, lo = torch.tensor(amplitude, dtype=dtype), torch.tensor(-amplitude, dtype=dtype)
+    img = torch.where(on, hi, lo).unsqueeze(1)
+    return img.to(device)
+
+
+def conv_settle(v0, h0, w_up, b_v, b_h, *, clamp=None, theta: float = 1e-10, max_sweeps: int = 1000,
+                return_energies: bool = False):
+    r"""Layer-wise sweeps of the conv bipartite net until :math:`\|\Delta\|_\infty < \theta` (whole batch).
+
+    Returns ``(v, h, sweeps_used)`` or, with ``return_energies``, ``(v, h, sweeps_used, energies)``
+    with energies ``(sweeps_used + 1, B)`` (first row: the initial state).
+    """
+    v, h = v0, h0
+    trace = [conv_energy(v, h, w_up, b_v, b_h)] if return_energies else None
+    used = max_sweeps
+    for i in range(1, max_sweeps + 1):
+        v2, h2 = conv_layerwise_sweep(v, h, w_up, b_v, b_h, clamp=clamp)
+        change = max(float((v2 - v).abs().max()), float((h2 - h).abs().max()))
+        v, h = v2, h2
+        if return_energies:
+            trace.append(conv_energy(v, h, w_up, b_v, b_h))
+        if change < theta:
+            used = i
+            break
+    return (v, h, used, torch.stack(trace)) if return_energies else (v, h, used)
+
+
+def conv_stationary_gradient(v, h, target, mask, w_up, b_v, b_h, *, clamp=None, tol: float = 1e-10,
+                             max_iter: int = 10_000):
+    r"""Stationary (Almeida–Pineda) gradient of :math:`\|(v_* - y) \odot m\|^2` for the conv bipartite net.
+
+    ``v, h`` must be a fixed point (:func:`conv_settle`); ``target`` and ``mask`` ``(B, c_v, H, W)``.
+    Uses :func:`implicit_vjp` on :func:`conv_parallel_map`, so the tying of ``W_down`` to ``W_up``
+    (Case 2) is differentiated automatically.  Returns ``([d w_up, d b_v, d b_h], iterations)``.
+    """
+    shapes = (tuple(v.shape[1:]), tuple(h.shape[1:]))
+    state = torch.cat([v.flatten(1), h.flatten(1)], 1)
+    gx = torch.cat([(2 * (v - target) * mask).flatten(1), torch.zeros_like(h).flatten(1)], 1)
+
+    def step(s, w_, bv_, bh_):
+        return conv_parallel_map(s, w_, bv_, bh_, shapes=shapes, clamp=clamp, clamp_values=target if clamp is not None else None)
+
+    return implicit_vjp(step, state, gx, [w_up, b_v, b_h], tol=tol, max_iter=max_iter)
+
+
+def stripe_images(count: int, size: int, *, period: float = 4.0, generator: torch.Generator | None = None,
+                  amplitude: float = 0.9, device=None, dtype=torch.float64) -> torch.Tensor:
+    r"""Synthetic images of binary stripes: orientation 0/45/90/135 degrees, random phase.
+
+    Pixel :math:`(r, c)` is :math:`\pm` ``amplitude`` by the sign of
+    :math:`\cos(2\pi (c\cos\vartheta + r\sin\vartheta)/\text{period} + \varphi)`; shape
+    ``(count, 1, size, size)``.  Every pixel is predictable from its neighbours, which makes the
+    images a local completion task for a convolutional attractor net.
+    """
+    device = get_device() if device is None else torch.device(device)
+    if size < 2 or count < 1 or period <= 0:
+        raise ValueError(f"size/count/period: need size >= 2, count >= 1, period > 0; got {size}, {count}, {period}")
+    theta = (torch.randint(0, 4, (count,), generator=generator).to(dtype) * math.pi / 4).view(-1, 1, 1)
+    phase = (2 * math.pi * torch.rand(count, generator=generator, dtype=dtype)).view(-1, 1, 1)
+    r = torch.arange(size, dtype=dtype).view(1, -1, 1)
+    c = torch.arange(size, dtype=dtype).view(1, 1, -1)
+    wave = torch.cos(2 * math.pi * (c * torch.cos(theta) + r * torch.sin(theta)) / period + phase)
+    hi, lo = torch.tensor(amplitude, dtype=dtype), torch.tensor(-amplitude, dtype=dtype)
+    img = torch.where(wave >= 0, hi, lo).unsqueeze(1)
     return img.to(device)

@@ -274,3 +274,110 @@ def test_training_methods_agree():
     b = att.train_pattern_completion(pats, clamp, 6, method="bptt", steps=10, sweeps=40, seed=2)
     check_close(torch.tensor(a["loss"]), torch.tensor(b["loss"]), "same curve", rtol=1e-4, atol=1e-8)
     assert a["loss"][-1] < a["loss"][0]
+
+
+# --------------------------------------------------------------------------- #
+# chapter 4: convolutional symmetry
+# --------------------------------------------------------------------------- #
+def test_note_example_reproduced():
+    W = att.symmetrize_kernel(torch.tensor(att.NOTE_W0))
+    check_close(W, torch.tensor(att.NOTE_W_PRINTED), "printed example", atol=1e-8, rtol=0.0)
+    # the unsymmetrised W0 is not the printed W
+    assert not check_close(torch.tensor(att.NOTE_W0), torch.tensor(att.NOTE_W_PRINTED), "W0", atol=1e-8,
+                           strict=False).passed
+    Wf = att.nonnegative_self_connections(W)
+    assert float(Wf[1, 1, 1, 1]) > 0 and float(W[1, 1, 1, 1]) < 0
+    att.require_symmetric_kernel(Wf)
+
+
+def test_case1_dense_operator_symmetric(gen):
+    w0 = torch.randn(2, 2, 3, 3, generator=gen, dtype=F64)
+    w = att.symmetrize_kernel(w0)
+    for mode in ("zeros", "circular"):
+        D = att.dense_operator(w, 5, 4, padding_mode=mode)
+        check_close(D, D.T, mode, atol=1e-14)
+    for mode in ("reflect", "replicate"):
+        D = att.dense_operator(w, 5, 4, padding_mode=mode)
+        assert not check_close(D, D.T, mode, atol=1e-10, strict=False).passed
+    D0 = att.dense_operator(w0, 5, 4)
+    assert not check_close(D0, D0.T, "unsymmetrised", atol=1e-10, strict=False).passed
+
+
+def test_case2_adjoint(gen):
+    w_up = torch.randn(2, 3, 5, 5, generator=gen, dtype=F64)
+    U = att.dense_operator(w_up, 6, 7)
+    check_close(att.dense_operator(att.down_kernel(w_up), 6, 7), U.T, "adjoint", atol=1e-14)
+    bad = att.dense_operator(w_up.transpose(0, 1).contiguous(), 6, 7)
+    assert not check_close(bad, U.T, "no flip", atol=1e-10, strict=False).passed
+    x = torch.randn(3, 2, 6, 7, generator=gen, dtype=F64)
+    y = torch.randn(3, 3, 6, 7, generator=gen, dtype=F64)
+    check_close((att.conv_apply(x, w_up) * y).sum(), (x * att.conv_apply(y, att.down_kernel(w_up))).sum(), "inner", rtol=1e-12)
+
+
+def test_conv_energy_matches_dense_and_descends(gen):
+    w = 0.3 * torch.randn(1, 2, 3, 3, generator=gen, dtype=F64)
+    bv, bh = torch.tensor([0.1], dtype=F64), torch.tensor([0.2, -0.1], dtype=F64)
+    v = 0.8 * torch.tanh(torch.randn(2, 1, 4, 4, generator=gen, dtype=F64))
+    h = 0.8 * torch.tanh(torch.randn(2, 2, 4, 4, generator=gen, dtype=F64))
+    U = att.dense_operator(w, 4, 4)
+    Wf = torch.zeros(48, 48, dtype=F64)
+    Wf[:16, 16:], Wf[16:, :16] = U, U.T
+    bf = torch.cat([bv.repeat(16), bh.repeat_interleave(16)])
+    check_close(att.conv_energy(v, h, w, bv, bh), att.energy(torch.cat([v.flatten(1), h.flatten(1)], 1), Wf, bf), "E")
+    clamp = torch.zeros(2, 1, 4, 4, dtype=torch.bool)
+    clamp[..., :2] = True
+    v2, h2, n, E = att.conv_settle(v, h, w, bv, bh, clamp=clamp, return_energies=True)
+    check_bound(E[1:] - E[:-1], "descent", upper=0.0, atol=1e-12)
+    check_close(v2[clamp], v[clamp], "clamped", atol=0.0)
+
+
+def test_conv_stationary_gradient_vs_bptt(gen):
+    imgs = att.stripe_images(3, 6, generator=gen, device=DEV)
+    clamp = (torch.rand(1, 1, 6, 6, generator=gen) < 0.5).expand(3, 1, 6, 6)
+    mask = (~clamp).to(F64)
+    w = (0.05 * torch.randn(1, 2, 3, 3, generator=gen, dtype=F64)).requires_grad_(True)
+    bv = torch.zeros(1, dtype=F64, requires_grad=True)
+    bh = torch.zeros(2, dtype=F64, requires_grad=True)
+    v0 = torch.where(clamp, imgs, torch.zeros_like(imgs))
+    h0 = torch.zeros(3, 2, 6, 6, dtype=F64)
+    with torch.no_grad():
+        v, h, n = att.conv_settle(v0, h0, w, bv, bh, clamp=clamp)
+    (gw, gbv, gbh), _ = att.conv_stationary_gradient(v, h, imgs, mask, w.detach(), bv.detach(), bh.detach(), clamp=clamp)
+    vb, hb = v0, h0
+    for _ in range(n + 100):
+        vb, hb = att.conv_layerwise_sweep(vb, hb, w, bv, bh, clamp=clamp)
+    ref = torch.autograd.grad((((vb - imgs) * mask) ** 2).sum(), (w, bv, bh))
+    check_close(gw, ref[0], "kernel grad", rtol=1e-7, atol=1e-10)
+    check_close(torch.cat([gbv, gbh]), torch.cat(ref[1:]), "bias grad", rtol=1e-7, atol=1e-10)
+    assert not check_close(0.5 * gw, ref[0], "half", rtol=1e-7, atol=1e-10, strict=False).passed
+
+
+def test_kernel_validation(gen):
+    with pytest.raises(ValueError, match="w"):
+        att.require_kernel(torch.zeros(2, 2, 3), "w")
+    with pytest.raises(ValueError, match="w"):
+        att.require_kernel(torch.zeros(2, 2, 4, 4), "w")
+    with pytest.raises(ValueError, match="W0"):
+        att.symmetrize_kernel(torch.zeros(2, 3, 3, 3))
+    with pytest.raises(ValueError, match="w"):
+        att.require_symmetric_kernel(torch.randn(2, 2, 3, 3, generator=gen, dtype=F64), "w")
+    with pytest.raises(ValueError, match="x"):
+        att.conv_apply(torch.zeros(1, 3, 4, 4, dtype=F64), torch.zeros(2, 2, 3, 3, dtype=F64))
+    with pytest.raises(ValueError, match="padding_mode"):
+        att.conv_apply(torch.zeros(1, 2, 4, 4, dtype=F64), torch.zeros(2, 2, 3, 3, dtype=F64), padding_mode="wrap")
+    with pytest.raises(ValueError, match="clamp_values"):
+        att.conv_parallel_map(torch.zeros(1, 32, dtype=F64), torch.zeros(1, 1, 3, 3, dtype=F64), torch.zeros(1, dtype=F64),
+                              torch.zeros(1, dtype=F64), shapes=((1, 4, 4), (1, 4, 4)), clamp=torch.ones(1, 1, 4, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="size"):
+        att.stripe_images(2, 1, device=DEV)
+    with pytest.raises(ValueError, match="size"):
+        att.bar_images(2, 1, device=DEV)
+
+
+def test_synthetic_images():
+    g = torch.Generator().manual_seed(0)
+    s = att.stripe_images(5, 8, generator=g, device=DEV)
+    assert s.shape == (5, 1, 8, 8) and set(s.unique().tolist()) <= {-0.9, 0.9}
+    bars = att.bar_images(6, 5, generator=g, device=DEV)
+    on = (bars > 0).flatten(1).sum(1)
+    assert torch.all(on == 5)  # exactly one full row or column per image

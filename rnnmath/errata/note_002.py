@@ -357,3 +357,52 @@ register(
         chapter=CH3,
     )
 )
+
+
+# --------------------------------------------------------------------------- #
+# Chapter 4 — convolutional symmetry
+# --------------------------------------------------------------------------- #
+def _diagonal_symmetry_check():
+    from ..attractor import NOTE_W0, symmetrize_kernel
+
+    W = symmetrize_kernel(torch.tensor(NOTE_W0))
+    blocks = torch.stack([W[0, 0], W[1, 1]])
+    main_diag = blocks.transpose(-1, -2)  # mirror about the main diagonal
+    anti_diag = blocks.flip(-1, -2).transpose(-1, -2)  # mirror about the anti-diagonal
+    printed = check_close(torch.cat([main_diag, anti_diag]), torch.cat([blocks, blocks]),
+                          "W[0,0] and W[1,1] are symmetric about both diagonals", atol=1e-8, strict=False)
+    corrected = check_close(blocks.flip(-1, -2), blocks, "W[0,0] and W[1,1] are invariant under a 180-degree rotation",
+                            atol=1e-15, strict=False)
+    return printed, corrected
+
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="claim:example-diagonals",
+        kind="wrong claim",
+        summary=(
+            "In the printed 2x2x3x3 example the diagonal blocks W[0,0] and W[1,1] are not symmetric about either "
+            "diagonal (e.g. W[0,0][0,1] = 0.765 but W[0,0][1,0] = -0.531); the constraint z_ab = z_-a-b makes them "
+            "invariant under a 180-degree rotation about the centre, which is what the printed numbers show."
+        ),
+        printed=r"W[f,f]_{a,b} = W[f,f]_{b,a} = W[f,f]_{-b,-a}",
+        corrected=r"W[f,f]_{a,b} = W[f,f]_{-a,-b}",
+        check=_diagonal_symmetry_check,
+        chapter=CH4,
+    )
+)
+
+register(
+    Discrepancy(
+        note=NOTE,
+        equation="claim:case-numbering",
+        kind="typo",
+        summary="The overview numbers the single recurrent layer (2) and the two-layer case (1); the sections that "
+                "follow call them Case 1 and Case 2 the other way round.",
+        printed=r"(2)\ \text{single recurrent conv layer};\ (1)\ \text{two conv layers}",
+        corrected=r"\text{Case 1: single recurrent conv layer};\ \text{Case 2: two conv layers}",
+        check=None,
+        chapter=CH4,
+    )
+)
