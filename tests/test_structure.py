@@ -5,28 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
+from booktoc import toc_entries
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def toc_entries():
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    out = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                out.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc.get("parts", []))
-    return out
 
 
 def chapter_files():

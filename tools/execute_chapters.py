@@ -14,28 +14,10 @@ import time
 from pathlib import Path
 
 import yaml
+from booktoc import ROOT, toc_notebooks
 from jupyter_cache import get_cache
 from jupyter_cache.executors import load_executor
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def toc_notebooks() -> list[Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc.get("parts", []))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
 def main() -> int:

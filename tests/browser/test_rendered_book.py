@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
+from booktoc import toc_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
@@ -34,23 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _pages() -> list[Path]:
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc.get("parts", []))
-    return [HTML / f"{f}.html" for f in files]
+    return [HTML / f"{f}.html" for f in toc_entries()]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
