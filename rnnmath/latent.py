@@ -70,8 +70,14 @@ def lagged_cross_covariances(X, n_lags: int, *, device=None, dtype=None):
     Returns
     -------
     tensor, shape (n_lags, N, N)
-        ``C[k] = mean_t (x_{t+k} - mu)(x_t - mu)^T`` over all trials and all
-        ``t`` for which both samples exist (``mu`` the pooled mean).
+        ``C[k] = sum_t (x_{t+k} - mu)(x_t - mu)^T / (trials * time)`` (``mu`` the
+        pooled mean).  The common denominator (the "biased" estimator, shrinking
+        lag ``k`` by ``1 - k/time``) makes every block-Toeplitz matrix built from
+        the estimates positive semi-definite -- it is a Gram matrix of shifted,
+        zero-padded copies of the series -- so that the log-determinants of
+        :func:`predictive_information` stay finite; the unbiased
+        ``1/(time - k)`` version does not have this property, and DCA then
+        chases spurious, unbounded PI.
     """
     require_ndim(X, "X", (2, 3))
     require_finite(X, "X")
@@ -85,7 +91,7 @@ def lagged_cross_covariances(X, n_lags: int, *, device=None, dtype=None):
     out = []
     for k in range(int(n_lags)):
         a, b = Xc[:, k:, :], Xc[:, : L - k, :]
-        out.append(_torch().einsum("rti,rtj->ij", a, b) / (a.shape[0] * a.shape[1]))
+        out.append(_torch().einsum("rti,rtj->ij", a, b) / (X.shape[0] * L))
     return _torch().stack(out)
 
 
@@ -120,7 +126,7 @@ def block_toeplitz(cross_covs, n_blocks: int | None = None):
     return B.reshape(*B.shape[:-4], n * d, n * d)
 
 
-def predictive_information(cross_covs, V=None, T: int | None = None):
+def predictive_information(cross_covs, V=None, T: int | None = None, reg: float = 0.0):
     """Gaussian predictive information ``I_T(V) = logdet S_T - logdet S_2T / 2`` in nats.
 
     Parameters
@@ -135,6 +141,11 @@ def predictive_information(cross_covs, V=None, T: int | None = None):
         The batch dimensions of ``V`` broadcast against ``B``.
     T : int, optional
         Past/future window length (default ``L // 2``).
+    reg : float
+        Variance of white observation noise added to every projected
+        coordinate (``Sigma_n(V) + reg I``).  With ``reg = 0`` the PI of a
+        nearly deterministic projection grows without bound; a small ``reg``
+        keeps the optimisation well posed.
 
     Returns
     -------
@@ -157,8 +168,12 @@ def predictive_information(cross_covs, V=None, T: int | None = None):
         Cp = V.mT.unsqueeze(-3) @ C2 @ V.unsqueeze(-3)  # (..., 2T, d, d)
     else:
         Cp = C2
+    if reg < 0:
+        raise ValueError(f"reg: must be >= 0, got {reg!r}")
     S2 = block_toeplitz(Cp, 2 * T)
     d = Cp.shape[-1]
+    if reg:
+        S2 = S2 + reg * torch.eye(S2.shape[-1], dtype=S2.dtype, device=S2.device)
     S1 = S2[..., : T * d, : T * d]
     return torch.linalg.slogdet(S1)[1] - 0.5 * torch.linalg.slogdet(S2)[1]
 
@@ -245,14 +260,94 @@ class DCAResult:
     pi_starts: object
 
 
-def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter: int = 200,
-        init=None, seed: int = 0) -> DCAResult:
+def _lbfgs_batched(fun, x0, *, max_iter: int = 300, history: int = 10, gtol: float = 1e-9, ftol: float = 1e-12):
+    """Minimise ``P`` independent problems at once with a per-problem L-BFGS.
+
+    ``fun(x)`` maps ``x`` of shape ``(P, n)`` to the ``P`` objective values; the
+    problems must be independent (``d fun_p / d x_q = 0`` for ``p != q``), so
+    the gradient of ``fun(x).sum()`` holds every problem's gradient.  Each
+    problem keeps its own curvature pairs and its own backtracking (Armijo)
+    step length, so a badly scaled problem does not slow the others down --
+    unlike ``torch.optim.LBFGS`` on the summed objective, which shares one line
+    search and one curvature memory between all problems.
+
+    Returns the final ``x`` (P, n) and a boolean (P,) telling which problems
+    met the gradient tolerance ``gtol``.
+    """
+    torch = _torch()
+
+    def f_and_g(x):
+        x = x.detach().requires_grad_(True)
+        f = fun(x)
+        (g,) = torch.autograd.grad(f.sum(), x)
+        return f.detach(), g.detach()
+
+    x = x0.detach().clone()
+    Pn, n = x.shape
+    f, g = f_and_g(x)
+    S = torch.zeros(Pn, history, n, dtype=x.dtype, device=x.device)
+    Y = torch.zeros_like(S)
+    rho = torch.zeros(Pn, history, dtype=x.dtype, device=x.device)
+    done = g.norm(dim=1) <= gtol
+    for it in range(int(max_iter)):
+        if bool(done.all()):
+            break
+        # two-loop recursion, newest pair last
+        q = g.clone()
+        alphas = []
+        for k in range(history - 1, -1, -1):
+            a = rho[:, k] * (S[:, k] * q).sum(1)
+            q = q - a[:, None] * Y[:, k]
+            alphas.append(a)
+        yy = (Y[:, -1] * Y[:, -1]).sum(1)
+        gamma = torch.where(rho[:, -1] > 0, 1.0 / (rho[:, -1] * yy).clamp_min(1e-300), 1.0 / g.norm(dim=1).clamp_min(1e-12))
+        z = gamma[:, None] * q
+        for k, a in zip(range(history), reversed(alphas)):
+            b = rho[:, k] * (Y[:, k] * z).sum(1)
+            z = z + (a - b)[:, None] * S[:, k]
+        d = -z
+        slope = (g * d).sum(1)
+        bad = slope >= 0
+        d = torch.where(bad[:, None], -g, d)
+        slope = torch.where(bad, -(g * g).sum(1), slope)
+        step = torch.ones(Pn, dtype=x.dtype, device=x.device)
+        accepted = done.clone()
+        x_new, f_new = x.clone(), f.clone()
+        for _ in range(40):
+            trial = x + step[:, None] * d
+            with torch.no_grad():
+                ft = fun(trial)
+            ok = (~accepted) & torch.isfinite(ft) & (ft <= f + 1e-4 * step * slope)
+            x_new = torch.where(ok[:, None], trial, x_new)
+            f_new = torch.where(ok, ft, f_new)
+            accepted = accepted | ok
+            if bool(accepted.all()):
+                break
+            step = torch.where(accepted, step, 0.5 * step)
+        stalled = ~accepted
+        g_new = f_and_g(x_new)[1]
+        s_k, y_k = x_new - x, g_new - g
+        sy = (s_k * y_k).sum(1)
+        push = (sy > 1e-12) & ~done & ~stalled
+        S = torch.where(push[:, None, None], torch.cat([S[:, 1:], s_k[:, None]], 1), S)
+        Y = torch.where(push[:, None, None], torch.cat([Y[:, 1:], y_k[:, None]], 1), Y)
+        rho = torch.where(push[:, None], torch.cat([rho[:, 1:], (1.0 / sy.clamp_min(1e-300))[:, None]], 1), rho)
+        small = (f - f_new).abs() <= ftol * (1 + f.abs())
+        x = torch.where(done[:, None], x, x_new)
+        f = torch.where(done, f, f_new)
+        g = torch.where(done[:, None], g, g_new)
+        done = done | stalled | (g.norm(dim=1) <= gtol) | (small & (it > 0))
+    return x, g.norm(dim=1) <= gtol
+
+
+def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter: int = 300,
+        init=None, seed: int = 0, reg: float = 0.0) -> DCAResult:
     """Dynamical Components Analysis: maximise ``I_T(V)`` over orthonormal ``N x d`` matrices.
 
     ``V = orthonormal_basis(M)`` for an unconstrained ``M``; all starts (of all
-    series in a batch) are optimised together -- their objectives are
-    independent, so the optimum of the sum is every start's optimum -- with
-    L-BFGS and a strong-Wolfe line search.
+    series in a batch) are optimised at once by a batched L-BFGS in which each
+    start keeps its own curvature memory and step length
+    (:func:`_lbfgs_batched`).
 
     Parameters
     ----------
@@ -270,6 +365,8 @@ def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter
         Starting projections.
     seed : int
         Seed of the random starts.
+    reg : float
+        Observation-noise regularisation of :func:`predictive_information`.
 
     Returns
     -------
@@ -300,21 +397,17 @@ def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter
             raise ValueError(f"init: must have shape ({N}, {d}), (S, {N}, {d}) or ({B}, S, {N}, {d}), got {tuple(init.shape)}")
         M0 = M0.expand(B, *M0.shape[1:]).clone()
     Cs = Cb.unsqueeze(1)  # (B, 1, L, N, N)
-    predictive_information(Cs, orthonormal_basis(M0), T)  # validates T early
-    M = M0.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([M], lr=1.0, max_iter=int(max_iter), line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-9, tolerance_change=1e-12, history_size=20)
+    predictive_information(Cs, orthonormal_basis(M0), T, reg)  # validates T and reg early
+    shape = M0.shape  # (B, S, N, d)
 
-    def closure():
-        opt.zero_grad()
-        loss = -predictive_information(Cs, orthonormal_basis(M), T).sum()
-        loss.backward()
-        return loss
+    def neg_pi(x):
+        return -predictive_information(Cs, orthonormal_basis(x.reshape(shape)), T, reg).reshape(-1)
 
-    opt.step(closure)
+    x_opt, _ = _lbfgs_batched(neg_pi, M0.reshape(shape[0] * shape[1], -1), max_iter=int(max_iter))
+    M = x_opt.reshape(shape)
     with torch.no_grad():
         Vs = orthonormal_basis(M)
-        pis = predictive_information(Cs, Vs, T)  # (B, S)
+        pis = predictive_information(Cs, Vs, T, reg)  # (B, S)
         best = torch.argmax(pis, dim=1)
         V_best = Vs[torch.arange(B, device=C.device), best]
         pi_best = pis[torch.arange(B, device=C.device), best]

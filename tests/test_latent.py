@@ -184,3 +184,25 @@ def test_batched_dca_and_pi_equal_one_series_at_a_time():
         assert V.check_bound(lt.subspace_angles(res.V[b], U), upper=1e-5)
     # a subspace from the other series is not the optimum
     assert not V.check_bound(lt.subspace_angles(res.V[0], U2), upper=1e-2, strict=False)
+
+
+def test_observation_noise_regularisation_bounds_pi_and_is_validated():
+    # a nearly deterministic AR(1): PI is large without reg and bounded by adding observation noise
+    C = lt.var1_cross_covariances(np.array([[0.999]]), np.array([[1e-6]]), 4, device="cpu")
+    C = C / C[0, 0, 0]
+    raw = float(lt.predictive_information(C, None, 2))
+    reg = float(lt.predictive_information(C, None, 2, reg=1e-2))
+    assert V.check_close(raw, -0.5 * math.log(1 - 0.999**2), rtol=1e-8)
+    assert reg < raw
+    with pytest.raises(ValueError, match="reg"):
+        lt.predictive_information(C, None, 2, reg=-1.0)
+
+
+def test_biased_estimator_gives_positive_semidefinite_toeplitz():
+    rng = np.random.default_rng(9)
+    # short trials with a strong trend: the unbiased estimator's Toeplitz matrix is indefinite here
+    t = np.arange(12)[None, :, None]
+    X = np.concatenate([np.sin(0.9 * t + rng.uniform(0, 6, (40, 1, 1))) * rng.normal(size=(40, 1, 3)), rng.normal(size=(40, 12, 3)) * 0.01], -1)
+    C = lt.lagged_cross_covariances(torch.as_tensor(X), 8, device="cpu")
+    ev = torch.linalg.eigvalsh(lt.block_toeplitz(C))
+    assert V.check_bound(ev, lower=-1e-12, name="block-Toeplitz of biased estimates is PSD")
