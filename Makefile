@@ -6,7 +6,6 @@ STAMP   := $(VENV)/.rnnmath-installed
 JOBS    ?= 2
 # CI and the book build use the quick preset and no progress bars unless told otherwise
 export RNNMATH_PROGRESS ?= 0
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: help venv book test test-unit test-notebooks test-browser lab clean clean-notebooks benchmarks errata

@@ -5,7 +5,7 @@ The palette is Okabe & Ito's colour-blind-safe set.  Chapters call
 """
 from __future__ import annotations
 
-__all__ = ["PALETTE", "use_book_style", "figure", "preset_caption"]
+__all__ = ["PALETTE", "use_book_style", "figure", "show", "preset_caption"]
 
 #: Okabe–Ito colour-blind-safe palette (black omitted as a cycle colour).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -50,3 +50,21 @@ def preset_caption(text: str = "") -> str:
 
     tail = f"(computed with the '{get_scale()}' preset on {get_device().type.upper()})"
     return f"{text} {tail}".strip()
+
+
+def show(fig) -> None:
+    """Display ``fig`` once as a PNG and close it, whatever the matplotlib backend.
+
+    In a notebook the inline backend would show an open figure at the end of the
+    cell; rendering it explicitly makes the output independent of ``MPLBACKEND``
+    and places the figure where the call is.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    display(Image(data=buf.getvalue()))
