@@ -139,6 +139,8 @@ def test_page_as_a_reader_sees_it(server, browser, page):
     assert not raw, f"{rel}: untypeset TeX left in the page: {raw[:5]}"
     for bad in ("undefined label", "Unknown directive", "Unknown interpreted text role", "??"):
         assert bad not in info["text"], f"{rel}: Sphinx leftover {bad!r} in the page"
+    if re.search(r"\bshow\(fig|plt\.show\(|\bfigure\(", _source_of(page)):
+        assert any(w > 0 for _, _, w in info["images"]), f"{rel}: the chapter draws figures but the page shows none"
     broken = [src for src, complete, width in info["images"] if not (complete and width > 0)]
     assert not broken, f"{rel}: images that did not load: {broken[:3]}"
     # internal links resolve to built files (and to an existing anchor on this page)
