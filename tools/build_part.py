@@ -22,7 +22,7 @@ def main(parts: list[str]) -> int:
     toc = (ROOT / "_toc.yml").read_text()
     blocks = re.split(r"\n(?=  - caption:)", toc)
     head, rest = blocks[0], blocks[1:]
-    keep = [b for b in rest if any(f"book/{p}/" in b for p in parts) or "Back matter" in b]
+    keep = [b for b in rest if any(f"book/{p}/" in b for p in parts) or "Back matter" in b or "Front matter" in b]
     tag = "-".join(parts)
     out = Path(f"/tmp/rnnmath-build-{tag}")
     out.mkdir(parents=True, exist_ok=True)
