@@ -218,10 +218,11 @@ def dense_training_setup(n: int = 10, batch: int = 4, scale: float = 0.8, seed: 
     gen = torch.Generator().manual_seed(seed)
     W = random_symmetric_weights(1, n, scale=scale, generator=gen, device="cpu")[0]
     b = 0.3 * torch.randn(n, generator=gen, dtype=torch.float64)
+    m = max(3, n // 4)  # clamped units, then as many visible (error-carrying) units
     clamp = torch.zeros(n, dtype=torch.bool)
-    clamp[:3] = True
+    clamp[:m] = True
     M = torch.zeros(n, dtype=torch.float64)
-    M[3:6] = 1.0
+    M[m : 2 * m] = 1.0
     y = 0.8 * torch.sign(torch.randn(batch, n, generator=gen, dtype=torch.float64))
     x0 = torch.where(clamp, y, torch.zeros_like(y))
     x_star, t_star, ok = run_to_fixed_point(x0, W, b, clamp=clamp, theta=1e-14)
