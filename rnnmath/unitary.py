@@ -608,7 +608,7 @@ def predict_rnn_models(params: dict, x: torch.Tensor) -> torch.Tensor:
 
 def train_rnn_models(params: dict, x: torch.Tensor, y: torch.Tensor, *, unitary, epochs: int, batch_size: int = 10,
                      lr: float = 0.01, order: torch.Tensor | None = None, generator: torch.Generator | None = None,
-                     show_progress: bool = True) -> tuple:
+                     max_grad_norm: float | None = None, show_progress: bool = True) -> tuple:
     """Train padded ReLU RNNs (MSE, Adam) in one batched computation (chapter 4).
 
     Parameters
@@ -621,6 +621,9 @@ def train_rnn_models(params: dict, x: torch.Tensor, y: torch.Tensor, *, unitary,
     epochs, batch_size, lr : training schedule (the note: batch 10, lr 0.01).
     order : long tensor ``(epochs, N)``, optional
         The sequence order of each epoch (shared by all models); random if omitted.
+    max_grad_norm : float, optional
+        Clip each model's gradient (all its parameters together) to this norm
+        before the step; models are clipped independently, as if trained alone.
 
     Returns
     -------
@@ -646,6 +649,12 @@ def train_rnn_models(params: dict, x: torch.Tensor, y: torch.Tensor, *, unitary,
             opt.zero_grad()
             err = ((_forward_padded(p, xb, None) - yb.unsqueeze(0)) ** 2).mean(dim=(2, 3, 4))  # (S, R)
             err.sum().backward()
+            if max_grad_norm is not None:
+                with torch.no_grad():
+                    sq = sum(leaf.grad.pow(2).flatten(2).sum(-1) for leaf in leaves)  # (S, R)
+                    scale = (max_grad_norm / (sq.sqrt() + 1e-12)).clamp(max=1.0)
+                    for leaf in leaves:
+                        leaf.grad.mul_(scale.view(S, R, *([1] * (leaf.ndim - 2))))
             opt.step()
             with torch.no_grad():
                 if bool(unitary.any()):

@@ -289,8 +289,8 @@ def test_orthogonal_projection_and_masked_version():
         U.orthogonal_projection(torch.zeros(3, 4, dtype=F64))
 
 
-@pytest.mark.parametrize("unitary", [False, True])
-def test_batched_training_equals_one_model_at_a_time(unitary):
+@pytest.mark.parametrize("unitary,clip", [(False, None), (True, None), (False, 0.05)])
+def test_batched_training_equals_one_model_at_a_time(unitary, clip):
     g = torch.Generator().manual_seed(3)
     sizes, R, N, T = [2, 3], 2, 6, 12
     x = torch.randn(R, N, T, 2, generator=g, dtype=F64)
@@ -298,15 +298,20 @@ def test_batched_training_equals_one_model_at_a_time(unitary):
     init = U.init_rnn_models(sizes, R, 2, 1, generator=g, device="cpu", dtype=F64)
     order = torch.stack([torch.randperm(N, generator=g) for _ in range(3)])
     trained, losses = U.train_rnn_models(init, x, y, unitary=unitary, epochs=3, batch_size=4, order=order,
-                                         show_progress=False)
+                                         max_grad_norm=clip, show_progress=False)
     for s, m in enumerate(sizes):
         for r in range(R):
             one, loss1 = U.train_rnn_models(U.unpad_model(init, s, r), x[r:r + 1], y[r:r + 1], unitary=unitary,
-                                            epochs=3, batch_size=4, order=order, show_progress=False)
+                                            epochs=3, batch_size=4, order=order, max_grad_norm=clip,
+                                            show_progress=False)
             check_close(trained["W"][s, r, :m, :m], one["W"][0, 0], "W", rtol=1e-9, atol=1e-12)
             check_close(trained["C"][s, r, :, :m], one["C"][0, 0], "C", rtol=1e-9, atol=1e-12)
             check_close(losses[:, s, r], loss1[:, 0, 0], "loss", rtol=1e-9)
             check_close(trained["W"][s, r, m:, :], torch.zeros(3 - m, 3, dtype=F64), "padding stays zero", atol=0.0)
+    if clip is not None:  # clipping is active and changes the result
+        plain, _ = U.train_rnn_models(init, x, y, unitary=unitary, epochs=3, batch_size=4, order=order,
+                                      show_progress=False)
+        assert not check_close(plain["W"], trained["W"], rtol=1e-9, atol=1e-12, strict=False).passed
     if unitary:
         Wt = U.unpad_model(trained, 1, 0)["W"][0, 0]
         check_close(Wt @ Wt.T, torch.eye(3, dtype=F64), atol=1e-12)
