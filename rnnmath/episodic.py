@@ -247,6 +247,21 @@ def _check_vec(v: torch.Tensor, name: str, n: int, what: str) -> None:
 
 
 def _mv(M: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Matrix-vector product ``M v`` over the last axes, batched, without materialising broadcasts.
+
+    ``M``: ``(*batch, m, n)``; ``v``: ``(*lead, *batch, n)`` (e.g. a whole trajectory ``(T, B, n)``
+    against per-network matrices ``(B, m, n)``).  A plain ``M @ v[..., None]`` would expand ``M`` to
+    ``(*lead, *batch, m, n)`` in memory; here the extra leading axes are moved into the matmul's
+    column dimension instead.
+    """
+    if M.ndim == 2:
+        return v @ M.transpose(-1, -2)
+    extra = (v.ndim - 1) - (M.ndim - 2)
+    if extra > 0 and tuple(v.shape[extra:-1]) == tuple(M.shape[:-2]):
+        lead = v.shape[:extra]
+        cols = v.reshape(-1, *v.shape[extra:]).movedim(0, -1)          # (*batch, n, L)
+        out = (M @ cols).movedim(-1, 0)                                 # (L, *batch, m)
+        return out.reshape(*lead, *out.shape[1:])
     return (M @ v.unsqueeze(-1)).squeeze(-1)
 
 
