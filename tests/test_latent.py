@@ -206,3 +206,21 @@ def test_biased_estimator_gives_positive_semidefinite_toeplitz():
     C = lt.lagged_cross_covariances(torch.as_tensor(X), 8, device="cpu")
     ev = torch.linalg.eigvalsh(lt.block_toeplitz(C))
     assert V.check_bound(ev, lower=-1e-12, name="block-Toeplitz of biased estimates is PSD")
+
+
+def test_batched_lbfgs_solves_independent_badly_scaled_problems():
+    g = torch.Generator().manual_seed(0)
+    target = torch.randn(6, 4, dtype=f64, generator=g)
+    scale = torch.tensor([1e-4, 1e-2, 1.0, 1e2, 1e4, 1.0], dtype=f64)
+    H = torch.randn(6, 4, 4, dtype=f64, generator=g)
+    H = H @ H.mT + torch.eye(4, dtype=f64)
+
+    def f(x):
+        d = x - target
+        return 0.5 * scale * (d.unsqueeze(-2) @ H @ d.unsqueeze(-1)).squeeze(-1).squeeze(-1)
+
+    x, ok = lt._lbfgs_batched(f, torch.zeros(6, 4, dtype=f64), max_iter=500, gtol=1e-12)
+    assert V.check_close(x, target, rtol=1e-6, atol=1e-6)
+    # a start that is not optimised (max_iter = 0) is not at the minimum: the check can fail
+    x0, _ = lt._lbfgs_batched(f, torch.zeros(6, 4, dtype=f64), max_iter=0)
+    assert not V.check_close(x0, target, rtol=1e-6, atol=1e-6, strict=False)
