@@ -26,7 +26,7 @@ Contents
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -585,7 +585,7 @@ def unpad_model(params: dict, s: int, r: int) -> dict:
                 mask=params["mask"][s:s + 1, r:r + 1, :m].clone())
 
 
-def _forward_padded(p: dict, x: torch.Tensor, real_index: torch.Tensor | None) -> torch.Tensor:
+def _forward_padded(p: dict, x: torch.Tensor) -> torch.Tensor:
     """Outputs of padded models ``(S, R, ...)`` on inputs ``x (R, B, T, m)`` -> ``(S, R, B, T, p)``."""
     mask = p["mask"].unsqueeze(-2)  # (S, R, 1, H)
     W = p["W"] * p["mask"].unsqueeze(-1) * p["mask"].unsqueeze(-2)
@@ -603,7 +603,7 @@ def _forward_padded(p: dict, x: torch.Tensor, real_index: torch.Tensor | None) -
 def predict_rnn_models(params: dict, x: torch.Tensor) -> torch.Tensor:
     """Outputs ``(S, R, N, T, p)`` of padded ReLU RNN models on inputs ``x (R, N, T, m)``."""
     with torch.no_grad():
-        return _forward_padded(params, x, None)
+        return _forward_padded(params, x)
 
 
 def train_rnn_models(params: dict, x: torch.Tensor, y: torch.Tensor, *, unitary, epochs: int, batch_size: int = 10,
@@ -647,7 +647,7 @@ def train_rnn_models(params: dict, x: torch.Tensor, y: torch.Tensor, *, unitary,
             idx = order[e, start:start + batch_size].to(x.device)
             xb, yb = x[:, idx], y[:, idx]
             opt.zero_grad()
-            err = ((_forward_padded(p, xb, None) - yb.unsqueeze(0)) ** 2).mean(dim=(2, 3, 4))  # (S, R)
+            err = ((_forward_padded(p, xb) - yb.unsqueeze(0)) ** 2).mean(dim=(2, 3, 4))  # (S, R)
             err.sum().backward()
             if max_grad_norm is not None:
                 with torch.no_grad():

@@ -1,7 +1,6 @@
 """Tests of rnnmath.unitary (Part V, note 004)."""
 import math
 
-import numpy as np
 import pytest
 import sympy as sp
 import torch
