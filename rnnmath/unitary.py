@@ -20,8 +20,9 @@ Contents
 * :func:`one_state_urnn_invariants`, :func:`fit_one_state_urnn` — Theorem 2 (chapter 3).
 * :func:`sigmoid_embedding_error` — why sigmoid rules the construction out (chapter 3).
 * :func:`make_synthetic_systems`, :func:`generate_sequences`, :func:`orthogonal_projection`,
-  :func:`init_rnn_models`, :func:`train_rnn_models`, :func:`r2_score`,
-  :func:`run_learning_experiment`, :func:`permuted_digits` — the learning experiment (chapter 4).
+  :func:`init_rnn_models`, :func:`unpad_model`, :func:`train_rnn_models`, :func:`predict_rnn_models`,
+  :func:`r2_score`, :func:`run_learning_experiment`, :func:`permuted_digits`,
+  :func:`train_sequence_classifiers` — the learning experiment (chapter 4).
 """
 from __future__ import annotations
 
