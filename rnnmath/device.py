@@ -157,6 +157,9 @@ def preset(*, quick: Mapping[str, Any], full: Mapping[str, Any], scale: str | No
             "quick/full: presets must define the same sizes; "
             f"only in quick: {sorted(set(quick) - set(full))}, only in full: {sorted(set(full) - set(quick))}"
         )
+    reserved = sorted(set(quick) & {"scale", "values"} | set(quick) & set(dir(Mapping)))
+    if reserved:
+        raise ValueError(f"quick/full: size names {reserved} are reserved by Preset; rename them")
     active = get_scale(scale)
     return Preset(active, dict(quick if active == "quick" else full))
 

@@ -18,6 +18,8 @@ def test_preset_picks_scale_and_requires_same_keys(monkeypatch):
     assert rnnmath.preset(quick=dict(n=2), full=dict(n=200)).n == 200
     with pytest.raises(ValueError, match="quick/full"):
         rnnmath.preset(quick=dict(n=2), full=dict(m=3))
+    with pytest.raises(ValueError, match="reserved"):
+        rnnmath.preset(quick=dict(scale=2), full=dict(scale=3))
     with pytest.raises(AttributeError, match="no size named"):
         P.missing
 
