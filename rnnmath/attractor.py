@@ -152,13 +152,22 @@ def require_kernel(w, name: str = "w", *, square_channels: bool = False):
     return w
 
 
-def require_symmetric_kernel(w, name: str = "w", atol: float = 1e-10):
-    """Require the Case 1 symmetry ``w[e, f, a, b] == w[f, e, -a, -b]`` (and the kernel shape)."""
+def require_symmetric_kernel(w, name: str = "w", atol: float = 1e-10, *, nonnegative_self: bool = False):
+    """Require the Case 1 symmetry ``w[e, f, a, b] == w[f, e, -a, -b]`` (and the kernel shape).
+
+    With ``nonnegative_self`` also require the note's self-connection constraint ``w[f, f, 0, 0] >= 0``.
+    """
     require_kernel(w, name, square_channels=True)
     t = torch.as_tensor(as_numpy(w))
     err = float((t - t.transpose(0, 1).flip(2, 3)).abs().max()) if t.numel() else 0.0
     if not err <= atol:
         raise ValueError(f"{name}: must satisfy w[e,f,a,b] = w[f,e,-a,-b] (max violation {err:.3g} > atol = {atol:g})")
+    if nonnegative_self:
+        r = t.shape[-1] // 2
+        centre = t[torch.arange(t.shape[0]), torch.arange(t.shape[0]), r, r]
+        if bool((centre < 0).any()):
+            raise ValueError(f"{name}: self-connections w[f,f,0,0] must be >= 0 (negative self-connection "
+                             f"{float(centre.min()):.4g} in channel {int(centre.argmin())})")
     return w
 
 
@@ -412,6 +421,7 @@ def asynchronous_sweep(
     clamp=None,
     return_energies: bool = False,
     symmetric: bool = True,
+    min_self_connection: float | None = -1.0,
 ):
     r"""One sweep of single-unit updates (note Eq. 3, asynchronous schedule).
 
@@ -420,7 +430,13 @@ def asynchronous_sweep(
     single-unit update is returned too, shape ``(n + 1, ...)`` (first row: before).
     ``symmetric=False`` allows non-symmetric ``W`` (the energies are then those of
     the formula, which is no longer a Lyapunov function).
+
+    Self-connections below ``min_self_connection`` (default ``-1``, the weakest value
+    for which tanh updates descend the energy, chapter 2) raise ``ValueError``; pass
+    ``None`` to allow them (e.g. to demonstrate the ascent).
     """
+    if min_self_connection is not None and _inspectable(W):
+        require_self_connections(W, "W", lower=min_self_connection)
     n = W.shape[-1]
     order = range(n) if order is None else order
     trace = [energy(x, W, b, symmetric=symmetric)] if return_energies else None

@@ -109,7 +109,9 @@ def test_async_energy_identity_and_descent(gen):
 def test_async_ascent_below_minus_one(gen):
     W, b = sym_net(gen, n=7, batch=32, scale=2.0, self_connection=-3.0)
     x = 0.9 * (2 * torch.rand(32, 7, generator=gen, dtype=F64) - 1)
-    _, E = att.asynchronous_sweep(x, W, b, return_energies=True)
+    with pytest.raises(ValueError, match="W: self-connections must be >= -1"):
+        att.asynchronous_sweep(x, W, b)
+    _, E = att.asynchronous_sweep(x, W, b, return_energies=True, min_self_connection=None)
     assert not check_bound(E[1:] - E[:-1], "descent", upper=0.0, atol=1e-12, strict=False).passed
 
 
@@ -287,7 +289,10 @@ def test_note_example_reproduced():
                            strict=False).passed
     Wf = att.nonnegative_self_connections(W)
     assert float(Wf[1, 1, 1, 1]) > 0 and float(W[1, 1, 1, 1]) < 0
-    att.require_symmetric_kernel(Wf)
+    att.require_symmetric_kernel(Wf, nonnegative_self=True)
+    att.require_symmetric_kernel(W)  # symmetric ...
+    with pytest.raises(ValueError, match="w: self-connections.*negative self-connection"):
+        att.require_symmetric_kernel(W, "w", nonnegative_self=True)  # ... but W[1,1,1,1] < 0
 
 
 def test_case1_dense_operator_symmetric(gen):

@@ -89,7 +89,7 @@ def _async_energy_increments(self_connection: float, nets: int = 64, n: int = 8,
     x = 0.9 * (2 * torch.rand(nets, n, generator=gen, dtype=torch.float64) - 1)
     incs = []
     for _ in range(sweeps):
-        x, E = asynchronous_sweep(x, W, b, return_energies=True)
+        x, E = asynchronous_sweep(x, W, b, return_energies=True, min_self_connection=None)
         incs.append(E[1:] - E[:-1])
     return torch.cat(incs)
 
