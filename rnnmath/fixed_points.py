@@ -381,6 +381,7 @@ def find_fixed_points(
     max_iter: int = 200,
     damping: float = 1e-3,
     refine_steps: int = 3,
+    chunk_size: int = 4096,
     dedupe_tol: float = 1e-6,
     outlier_scale: float | None = None,
     stability_tol: float = 1e-9,
@@ -420,6 +421,9 @@ def find_fixed_points(
         Newton steps ``r <- r - J^{-1} F`` applied afterwards to every state with
         ``q < q_tol`` (kept only where they lower ``q``), so that the copies of
         one fixed point found from different starts agree to rounding error.
+    chunk_size : int
+        States processed per batched linear-algebra call (bounds the memory of
+        the ``(chunk, N, N)`` Jacobians; the result does not depend on it).
     dedupe_tol : float
         Fixed points closer than this (Euclidean) are one point.
     outlier_scale : float, optional
@@ -472,10 +476,8 @@ def find_fixed_points(
     use_full_hessian = act.name == "tanh"  # f'' = 0 for the piecewise-linear ones
     qf = 0.5 * (terms(rf, net, jac=False) ** 2).sum(-1)
     lam = torch.full_like(qf, float(damping))
-    live = torch.arange(M, device=r.device)
-    for _ in range(int(max_iter)):
-        if live.numel() == 0:
-            break
+    def lm_step(live):
+        """One damped step for the states ``live``; returns those still to iterate."""
         x, ids = rf[live], net[live]
         F, J, m, W = terms(x, ids)
         g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
@@ -483,7 +485,7 @@ def find_fixed_points(
         keep = (qf[live] >= q_tol) & ~stationary & (lam[live] < 1e12)
         live, x, ids, F, J, m, W, g = (t[keep] for t in (live, x, ids, F, J, m, W, g))
         if live.numel() == 0:
-            break
+            return live
         JtJ = J.mT @ J
         H = JtJ
         if use_full_hessian:
@@ -498,6 +500,26 @@ def find_fixed_points(
         rf[live] = torch.where(accept.unsqueeze(-1), x_new, x)
         qf[live] = torch.where(accept, q_new, qf[live])
         lam[live] = torch.where(accept, lam[live] * 0.1, lam[live] * 10.0).clamp_min(1e-15)
+        return live
+
+    def newton_polish(idx):
+        F, J, _, _ = terms(rf[idx], net[idx])
+        ok = torch.linalg.matrix_rank(J) == n
+        idx, F, J = idx[ok], F[ok], J[ok]
+        if idx.numel() == 0:
+            return
+        x_new = rf[idx] - torch.linalg.solve(J, F.unsqueeze(-1)).squeeze(-1)
+        q_new = 0.5 * (terms(x_new, net[idx], jac=False) ** 2).sum(-1)
+        better = q_new < qf[idx]
+        rf[idx[better]] = x_new[better]
+        qf[idx[better]] = q_new[better]
+
+    chunk = int(chunk_size)
+    live = torch.arange(M, device=r.device)
+    for _ in range(int(max_iter)):
+        if live.numel() == 0:
+            break
+        live = torch.cat([lm_step(part) for part in live.split(chunk)])
 
     # refine: plain Newton steps on F = 0 for the points that reached q < q_tol, so that
     # copies of one fixed point agree to rounding error before de-duplication
@@ -505,37 +527,39 @@ def find_fixed_points(
         idx = torch.nonzero(qf < q_tol).squeeze(-1)
         if idx.numel() == 0:
             break
-        F, J, _, _ = terms(rf[idx], net[idx])
-        ok = torch.linalg.matrix_rank(J) == n
-        idx, F, J = idx[ok], F[ok], J[ok]
-        if idx.numel() == 0:
-            break
-        x_new = rf[idx] - torch.linalg.solve(J, F.unsqueeze(-1)).squeeze(-1)
-        q_new = 0.5 * (terms(x_new, net[idx], jac=False) ** 2).sum(-1)
-        better = q_new < qf[idx]
-        rf[idx[better]] = x_new[better]
-        qf[idx[better]] = q_new[better]
+        for part in idx.split(chunk):
+            newton_polish(part)
 
     r = rf.reshape(r.shape)
     q = qf.reshape(r.shape[:-1])
-    F = dynamics.velocity(r)
-    J = dynamics.jacobian(r)
-    g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
-    gnorm = g.norm(dim=-1) / (J.norm(dim=(-2, -1)) * F.norm(dim=-1)).clamp_min(1e-300)
+    gn = []
+    for part in torch.arange(M, device=r.device).split(chunk):
+        F, J, _, _ = terms(rf[part], net[part])
+        g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+        gn.append(g.norm(dim=-1) / (J.norm(dim=(-2, -1)) * F.norm(dim=-1)).clamp_min(1e-300))
+    gnorm = torch.cat(gn).reshape(r.shape[:-1])
+
+    def jacobians(flat_idx):
+        """Jacobians (k, N, N) as numpy at flat state indices."""
+        flat_idx = torch.as_tensor(np.asarray(flat_idx, dtype=np.int64), device=r.device)
+        if flat_idx.numel() == 0:
+            return np.zeros((0, n, n))
+        return terms(rf[flat_idx], net[flat_idx])[1].detach().cpu().numpy()
+
     # move everything to numpy per network for the (cheap) bookkeeping
     R, Q, G = r.detach().cpu().numpy(), q.detach().cpu().numpy(), gnorm.detach().cpu().numpy()
     R0 = r0.detach().cpu().numpy()
-    Jn = J.detach().cpu().numpy()
     if not dynamics.batch_shape:
-        return _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
+        return _summarise(R, Q, G, R0, jacobians, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
     K = R.shape[-2]
     R, Q, G = R.reshape(-1, K, n), Q.reshape(-1, K), G.reshape(-1, K)
-    R0, Jn = R0.reshape(-1, K, n), Jn.reshape(-1, K, n, n)
-    return [_summarise(R[b], Q[b], G[b], R0[b], Jn[b], q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
+    R0 = R0.reshape(-1, K, n)
+    return [_summarise(R[b], Q[b], G[b], R0[b], lambda i, b=b: jacobians(b * K + np.asarray(i, dtype=np.int64)),
+                       q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol)
             for b in range(R.shape[0])]
 
 
-def _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol) -> FixedPoints:
+def _summarise(R, Q, G, R0, jac, q_tol, grad_tol, dedupe_tol, outlier_scale, stability_tol) -> FixedPoints:
     from scipy.spatial.distance import cdist
 
     fixed = Q < q_tol
@@ -552,7 +576,7 @@ def _summarise(R, Q, G, R0, Jn, q_tol, grad_tol, dedupe_tol, outlier_scale, stab
         idx = idx[~far]
     keep = idx[_dedupe(R[idx], Q[idx], dedupe_tol)] if len(idx) else idx
     pts, qs = R[keep], Q[keep]
-    ev = np.linalg.eigvals(Jn[keep]) if len(keep) else np.zeros((0, R.shape[-1]), dtype=complex)
+    ev = np.linalg.eigvals(jac(keep)) if len(keep) else np.zeros((0, R.shape[-1]), dtype=complex)
     if len(keep):
         order = np.argsort(-np.real(ev), axis=1)
         ev = np.take_along_axis(ev, order, axis=1)

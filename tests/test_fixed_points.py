@@ -280,3 +280,17 @@ def test_bad_input_is_rejected_with_the_argument_named():
         fp.q_noise_floor(3, 0.01, 1.0, 2.5)
     with pytest.raises(ValueError, match="eigenvalues"):
         fp.classify_stability(np.zeros(3))
+
+
+def test_chunked_finder_equals_unchunked():
+    rng = np.random.default_rng(11)
+    W = rng.normal(0, 1.4, (3, 4, 4))
+    W[:, np.arange(4), np.arange(4)] = 0
+    c = rng.normal(0, 1, (3, 4))
+    r0 = torch.as_tensor(rng.normal(0, 3, (3, 50, 4)))
+    dyn = fp.RateDynamics(W, c, device=CPU)
+    whole = fp.find_fixed_points(dyn, r0)
+    parts = fp.find_fixed_points(dyn, r0, chunk_size=7)
+    for a, b in zip(whole, parts):
+        assert V.check_close(a.points, b.points, atol=1e-12)
+        assert a.stability == b.stability
