@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
 import sympy as sp
 import torch
 
