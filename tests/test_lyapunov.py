@@ -87,3 +87,24 @@ def test_given_initial_tangent_vectors_are_used_and_validated():
     V.check_close(res.exponents, torch.tensor([[-0.5, -1.0, -2.0]], dtype=DT), "diagonal A, aligned Q0", rtol=1e-6)
     with pytest.raises(ValueError, match="q0"):
         L.lyapunov_spectrum(f, tg, x0, dt=0.05, n_steps=10, q0=torch.eye(2, dtype=DT)[None])
+
+
+def test_scs_dmft_largest_exponent_limits():
+    import numpy as np
+
+    lam_sub = [L.scs_dmft_largest_exponent(g)[0] for g in (0.4, 0.8)]
+    V.check_close(np.array(lam_sub), np.array([-0.6, -0.2]), "-1 + g below the transition", rtol=0, atol=2e-3)
+    vals = [L.scs_dmft_largest_exponent(g) for g in (1.1, 1.5, 2.5)]
+    lam = np.array([v[0] for v in vals])
+    assert 0 < lam[0] < 0.01 and np.all(np.diff(lam) > 0)
+    # the self-consistent variance solves the energy condition V(Delta_0) = V(0)
+    from rnnmath.lyapunov import _gauss_grid, _logcosh
+
+    x, w = _gauss_grid(401)
+    D0 = vals[1][1]
+    gap = -D0 ** 2 / 2 + 1.5 ** 2 * (np.sum(w * _logcosh(np.sqrt(D0) * x) ** 2) - np.sum(w * _logcosh(np.sqrt(D0) * x)) ** 2)
+    V.check_close(gap, 0.0, "energy condition", atol=1e-10)
+    assert not V.check_close(lam[1], 0.5, "vanilla -1 + g above the transition", rtol=0, atol=2e-3,
+                             strict=False).passed
+    with pytest.raises(ValueError, match="g"):
+        L.scs_dmft_largest_exponent(-1.0)
