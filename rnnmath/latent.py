@@ -263,80 +263,83 @@ class DCAResult:
 def _lbfgs_batched(fun, x0, *, max_iter: int = 300, history: int = 10, gtol: float = 1e-9, ftol: float = 1e-12):
     """Minimise ``P`` independent problems at once with a per-problem L-BFGS.
 
-    ``fun(x)`` maps ``x`` of shape ``(P, n)`` to the ``P`` objective values; the
-    problems must be independent (``d fun_p / d x_q = 0`` for ``p != q``), so
-    the gradient of ``fun(x).sum()`` holds every problem's gradient.  Each
+    ``fun(x, idx)`` maps the states ``x`` (k, n) of the problems ``idx`` (k,)
+    to their ``k`` objective values; the problems must be independent, so the
+    gradient of ``fun(x, idx).sum()`` holds every problem's gradient.  Each
     problem keeps its own curvature pairs and its own backtracking (Armijo)
-    step length, so a badly scaled problem does not slow the others down --
-    unlike ``torch.optim.LBFGS`` on the summed objective, which shares one line
-    search and one curvature memory between all problems.
+    step length, and only the problems still running are evaluated -- unlike
+    ``torch.optim.LBFGS`` on the summed objective, which shares one line search
+    and one curvature memory between all problems (and, on DCA, stalls far
+    from the optimum).
 
     Returns the final ``x`` (P, n) and a boolean (P,) telling which problems
     met the gradient tolerance ``gtol``.
     """
     torch = _torch()
 
-    def f_and_g(x):
+    def f_and_g(x, idx):
         x = x.detach().requires_grad_(True)
-        f = fun(x)
+        f = fun(x, idx)
         (g,) = torch.autograd.grad(f.sum(), x)
         return f.detach(), g.detach()
 
     x = x0.detach().clone()
     Pn, n = x.shape
-    f, g = f_and_g(x)
+    every = torch.arange(Pn, device=x.device)
+    f, g = f_and_g(x, every)
     S = torch.zeros(Pn, history, n, dtype=x.dtype, device=x.device)
     Y = torch.zeros_like(S)
     rho = torch.zeros(Pn, history, dtype=x.dtype, device=x.device)
     done = g.norm(dim=1) <= gtol
     for it in range(int(max_iter)):
-        if bool(done.all()):
+        act = torch.nonzero(~done).squeeze(-1)
+        if act.numel() == 0:
             break
+        xa, fa, ga, Sa, Ya, ra = x[act], f[act], g[act], S[act], Y[act], rho[act]
         # two-loop recursion, newest pair last
-        q = g.clone()
+        q = ga.clone()
         alphas = []
         for k in range(history - 1, -1, -1):
-            a = rho[:, k] * (S[:, k] * q).sum(1)
-            q = q - a[:, None] * Y[:, k]
+            a = ra[:, k] * (Sa[:, k] * q).sum(1)
+            q = q - a[:, None] * Ya[:, k]
             alphas.append(a)
-        yy = (Y[:, -1] * Y[:, -1]).sum(1)
-        gamma = torch.where(rho[:, -1] > 0, 1.0 / (rho[:, -1] * yy).clamp_min(1e-300), 1.0 / g.norm(dim=1).clamp_min(1e-12))
+        yy = (Ya[:, -1] * Ya[:, -1]).sum(1)
+        gamma = torch.where(ra[:, -1] > 0, 1.0 / (ra[:, -1] * yy).clamp_min(1e-300),
+                            1.0 / ga.norm(dim=1).clamp_min(1e-12))
         z = gamma[:, None] * q
         for k, a in zip(range(history), reversed(alphas)):
-            b = rho[:, k] * (Y[:, k] * z).sum(1)
-            z = z + (a - b)[:, None] * S[:, k]
+            b = ra[:, k] * (Ya[:, k] * z).sum(1)
+            z = z + (a - b)[:, None] * Sa[:, k]
         d = -z
-        slope = (g * d).sum(1)
+        slope = (ga * d).sum(1)
         bad = slope >= 0
-        d = torch.where(bad[:, None], -g, d)
-        slope = torch.where(bad, -(g * g).sum(1), slope)
-        step = torch.ones(Pn, dtype=x.dtype, device=x.device)
-        accepted = done.clone()
-        x_new, f_new = x.clone(), f.clone()
+        d = torch.where(bad[:, None], -ga, d)
+        slope = torch.where(bad, -(ga * ga).sum(1), slope)
+        step = torch.ones(act.numel(), dtype=x.dtype, device=x.device)
+        accepted = torch.zeros(act.numel(), dtype=torch.bool, device=x.device)
+        x_new, f_new = xa.clone(), fa.clone()
         for _ in range(40):
-            trial = x + step[:, None] * d
-            with torch.no_grad():
-                ft = fun(trial)
-            ok = (~accepted) & torch.isfinite(ft) & (ft <= f + 1e-4 * step * slope)
-            x_new = torch.where(ok[:, None], trial, x_new)
-            f_new = torch.where(ok, ft, f_new)
-            accepted = accepted | ok
-            if bool(accepted.all()):
+            pend = torch.nonzero(~accepted).squeeze(-1)
+            if pend.numel() == 0:
                 break
-            step = torch.where(accepted, step, 0.5 * step)
-        stalled = ~accepted
-        g_new = f_and_g(x_new)[1]
-        s_k, y_k = x_new - x, g_new - g
+            trial = xa[pend] + step[pend, None] * d[pend]
+            with torch.no_grad():
+                ft = fun(trial, act[pend])
+            ok = torch.isfinite(ft) & (ft <= fa[pend] + 1e-4 * step[pend] * slope[pend])
+            x_new[pend[ok]] = trial[ok]
+            f_new[pend[ok]] = ft[ok]
+            accepted[pend[ok]] = True
+            step[pend[~ok]] *= 0.5
+        g_new = f_and_g(x_new, act)[1]
+        s_k, y_k = x_new - xa, g_new - ga
         sy = (s_k * y_k).sum(1)
-        push = (sy > 1e-12) & ~done & ~stalled
-        S = torch.where(push[:, None, None], torch.cat([S[:, 1:], s_k[:, None]], 1), S)
-        Y = torch.where(push[:, None, None], torch.cat([Y[:, 1:], y_k[:, None]], 1), Y)
-        rho = torch.where(push[:, None], torch.cat([rho[:, 1:], (1.0 / sy.clamp_min(1e-300))[:, None]], 1), rho)
-        small = (f - f_new).abs() <= ftol * (1 + f.abs())
-        x = torch.where(done[:, None], x, x_new)
-        f = torch.where(done, f, f_new)
-        g = torch.where(done[:, None], g, g_new)
-        done = done | stalled | (g.norm(dim=1) <= gtol) | (small & (it > 0))
+        push = (sy > 1e-12) & accepted
+        S[act] = torch.where(push[:, None, None], torch.cat([Sa[:, 1:], s_k[:, None]], 1), Sa)
+        Y[act] = torch.where(push[:, None, None], torch.cat([Ya[:, 1:], y_k[:, None]], 1), Ya)
+        rho[act] = torch.where(push[:, None], torch.cat([ra[:, 1:], (1.0 / sy.clamp_min(1e-300))[:, None]], 1), ra)
+        small = (fa - f_new).abs() <= ftol * (1 + fa.abs())
+        x[act], f[act], g[act] = x_new, f_new, g_new
+        done[act] = (~accepted) | (g_new.norm(dim=1) <= gtol) | (small & (it > 0))
     return x, g.norm(dim=1) <= gtol
 
 
@@ -400,10 +403,13 @@ def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter
     predictive_information(Cs, orthonormal_basis(M0), T, reg)  # validates T and reg early
     shape = M0.shape  # (B, S, N, d)
 
-    def neg_pi(x):
-        return -predictive_information(Cs, orthonormal_basis(x.reshape(shape)), T, reg).reshape(-1)
+    n_st = shape[1]
 
-    x_opt, _ = _lbfgs_batched(neg_pi, M0.reshape(shape[0] * shape[1], -1), max_iter=int(max_iter))
+    def neg_pi(x, idx):  # problem p = (series p // S, start p % S)
+        Vx = orthonormal_basis(x.reshape(-1, shape[2], shape[3]))
+        return -predictive_information(Cb[idx // n_st], Vx, T, reg)
+
+    x_opt, _ = _lbfgs_batched(neg_pi, M0.reshape(shape[0] * n_st, -1), max_iter=int(max_iter))
     M = x_opt.reshape(shape)
     with torch.no_grad():
         Vs = orthonormal_basis(M)

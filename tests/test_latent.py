@@ -215,9 +215,9 @@ def test_batched_lbfgs_solves_independent_badly_scaled_problems():
     H = torch.randn(6, 4, 4, dtype=f64, generator=g)
     H = H @ H.mT + torch.eye(4, dtype=f64)
 
-    def f(x):
-        d = x - target
-        return 0.5 * scale * (d.unsqueeze(-2) @ H @ d.unsqueeze(-1)).squeeze(-1).squeeze(-1)
+    def f(x, idx):
+        d = x - target[idx]
+        return 0.5 * scale[idx] * (d.unsqueeze(-2) @ H[idx] @ d.unsqueeze(-1)).squeeze(-1).squeeze(-1)
 
     x, ok = lt._lbfgs_batched(f, torch.zeros(6, 4, dtype=f64), max_iter=500, gtol=1e-12)
     assert V.check_close(x, target, rtol=1e-6, atol=1e-6)
