@@ -7,6 +7,9 @@ JOBS    ?= 2
 # CI and the book build use the quick preset and no progress bars unless told otherwise
 export RNNMATH_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
+# chapters and test files run $(JOBS) at a time: one BLAS/OpenMP thread each avoids
+# oversubscribing the cores (interactive `make lab` keeps torch's default)
+THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help venv book test test-unit test-notebooks test-browser lab clean clean-notebooks benchmarks errata
 
@@ -30,7 +33,7 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python tools/execute_chapters.py
+	$(THREADS) $(BIN)/python tools/execute_chapters.py
 	$(BIN)/jupyter-book build . -W --keep-going
 
 # `make test` = the book (every chapter executed once into the jupyter-cache, $(JOBS) at a
@@ -39,17 +42,17 @@ book: $(STAMP)
 test: export RNNMATH_SCALE = quick
 test: export RNNMATH_BOOK_BUILT = 1
 test: $(STAMP)
-	$(BIN)/python tools/execute_chapters.py
+	$(THREADS) $(BIN)/python tools/execute_chapters.py
 	$(BIN)/jupyter-book build . -W --keep-going
-	$(BIN)/python -m pytest tests book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+	$(THREADS) $(BIN)/python -m pytest tests book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 
 test-unit: export RNNMATH_SCALE = quick
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests -n $(JOBS)
+	$(THREADS) $(BIN)/python -m pytest tests -n $(JOBS)
 
 test-notebooks: export RNNMATH_SCALE = quick
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+	$(THREADS) $(BIN)/python -m pytest book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
 
 # The rendered book in a real browser: serves _build/html on localhost, opens every page in
 # headless Chromium with non-local hosts unresolvable, checks MathJax, figures, links,

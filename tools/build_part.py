@@ -30,7 +30,7 @@ def main(parts: list[str]) -> int:
     cfg = (ROOT / "_config.yml").read_text().replace("cache: _build/.jupyter_cache", f"cache: {out}/.jupyter_cache")
     cfg = cfg.replace(": book/_ext", f": {ROOT}/book/_ext").replace("html_favicon: book/", f"html_favicon: {ROOT}/book/")
     (out / "_config.yml").write_text(cfg)
-    env = dict(os.environ, RNNMATH_PROGRESS="0")
+    env = dict(os.environ, RNNMATH_PROGRESS="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.pop("MPLBACKEND", None)  # kernels must use the inline backend, or figures are not rendered
     cmd = [str(ROOT / ".venv/bin/jupyter-book"), "build", str(ROOT), "--toc", str(out / "_toc.yml"),
            "--config", str(out / "_config.yml"), "--path-output", str(out), "-W", "--keep-going"]
