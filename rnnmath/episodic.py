@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as _np
 import torch
 
-from .validation import (require_finite, require_ndim, require_positive, require_shape, require_square,
-                         require_symmetric)
+from .validation import (require_finite, require_ndim, require_positive, require_psd, require_shape,
+                         require_square, require_symmetric)
 
 __all__ = [
     "elman_weight",
@@ -219,18 +219,6 @@ def legendre_dual(s: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
     if name in ("tanh", "softsign") and bool((s.abs() >= 1).any()):
         raise ValueError(f"s: must lie in the open range (-1, 1) of {name}, got max |s| = {float(s.abs().max()):.6g}")
     return LAGRANGIANS[name]["dual"](s).sum(-1)
-
-
-def require_psd(W, name: str, atol: float = 1e-10):
-    """Require a symmetric positive semi-definite matrix (or batch): min eigenvalue >= -atol.
-
-    (A general helper the core's :mod:`rnnmath.validation` does not have yet.)
-    """
-    require_symmetric(W, name, atol=atol)
-    ev = torch.linalg.eigvalsh(torch.as_tensor(W)).min()
-    if not float(ev) >= -atol:
-        raise ValueError(f"{name}: must be positive semi-definite (smallest eigenvalue {float(ev):.6g} < 0)")
-    return W
 
 
 def _check_network(Xi: torch.Tensor, Phi: torch.Tensor) -> tuple[int, int]:

@@ -25,6 +25,7 @@ __all__ = [
     "require_finite",
     "require_float64",
     "require_contractive",
+    "require_psd",
     "require_nonexpansive",
     "require_positive",
     "require_in_range",
@@ -90,6 +91,13 @@ def require_square(x, name: str):
 
 def require_finite(x, name: str):
     """Require every entry to be finite (no NaN or inf)."""
+    if _is_torch(x):  # stays in torch: works inside torch.func transforms
+        import torch
+
+        bad = int((~torch.isfinite(x.detach())).sum())
+        if bad:
+            raise ValueError(f"{name}: must be finite, found {bad} NaN/inf entries")
+        return x
     arr = as_numpy(x)
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
@@ -108,15 +116,41 @@ def require_float64(x, name: str):
 def require_symmetric(x, name: str, atol: float = 1e-10):
     """Require ``x == x^T`` (last two axes) up to ``atol``."""
     require_square(x, name)
-    arr = as_numpy(x)
-    err = float(np.max(np.abs(arr - np.swapaxes(arr, -1, -2)))) if arr.size else 0.0
+    if _is_torch(x):
+        t = x.detach()
+        err = float((t - t.transpose(-1, -2)).abs().max()) if t.numel() else 0.0
+    else:
+        arr = as_numpy(x)
+        err = float(np.max(np.abs(arr - np.swapaxes(arr, -1, -2)))) if arr.size else 0.0
     if not err <= atol:
         raise ValueError(f"{name}: must be symmetric (max |{name} - {name}^T| = {err:.3g} > atol = {atol:g})")
     return x
 
 
+def require_psd(x, name: str, atol: float = 1e-10):
+    """Require a symmetric positive semi-definite matrix (or batch): smallest eigenvalue >= -atol."""
+    require_symmetric(x, name, atol=atol)
+    if _is_torch(x):
+        import torch
+
+        ev = float(torch.linalg.eigvalsh(x.detach()).min()) if x.numel() else 0.0
+    else:
+        arr = as_numpy(x)
+        ev = float(np.min(np.linalg.eigvalsh(arr))) if arr.size else 0.0
+    if not ev >= -atol:
+        raise ValueError(f"{name}: must be positive semi-definite (smallest eigenvalue {ev:.6g} < 0)")
+    return x
+
+
 def spectral_norm(x) -> np.ndarray | float:
     """Largest singular value of a matrix (or of each matrix in a batch)."""
+    if _is_torch(x):
+        import torch
+
+        if x.ndim < 2:
+            raise ValueError(f"x: spectral norm needs a matrix, got shape {tuple(x.shape)}")
+        s = torch.linalg.matrix_norm(x.detach(), ord=2)
+        return float(s) if s.ndim == 0 else s.cpu().numpy()
     arr = as_numpy(x)
     if arr.ndim < 2:
         raise ValueError(f"x: spectral norm needs a matrix, got shape {arr.shape}")

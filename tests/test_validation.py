@@ -47,3 +47,26 @@ def test_finite_dtype_positive_range():
     val.require_positive(0.0, "tau", strict=False)
     with pytest.raises(ValueError, match=r"p: must lie in \[0, 1\]"):
         val.require_in_range(1.5, "p", 0, 1)
+
+
+def test_psd():
+    val.require_psd(np.diag([1.0, 0.0]), "M")
+    with pytest.raises(ValueError, match=r"M: must be positive semi-definite \(smallest eigenvalue -1"):
+        val.require_psd(np.diag([1.0, -1.0]), "M")
+    with pytest.raises(ValueError, match="M: must be symmetric"):
+        val.require_psd(np.array([[1.0, 1.0], [0.0, 1.0]]), "M")
+
+
+def test_validation_works_inside_torch_func_transforms():
+    W = torch.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+
+    def energy(x):
+        val.require_symmetric(x, "W")
+        val.require_psd(x, "W")
+        val.require_finite(x, "W")
+        return (x ** 2).sum() * val.spectral_norm(x)
+
+    g = torch.func.grad(energy)(W)
+    assert torch.isfinite(g).all()
+    with pytest.raises(ValueError, match="W: must be symmetric"):
+        torch.func.grad(energy)(torch.tensor([[1.0, 2.0], [0.0, 1.0]], dtype=torch.float64))
