@@ -32,5 +32,8 @@ def _copy(app, exc):
 def setup(app):
     mathjax_source()  # fail early, with a clear message, if the files are missing
     app.config.mathjax_path = "mathjax/tex-chtml.js"
+    # chapter titles with mathematics appear in the navigation of every page, so MathJax
+    # must be loaded on pages without mathematics of their own too
+    app.set_html_assets_policy("always")
     app.connect("build-finished", _copy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

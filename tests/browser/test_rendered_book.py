@@ -92,8 +92,7 @@ def _load(browser, url: str) -> dict:
         wait(0);"""
     )
     return browser.execute_script(
-        """const main = document.querySelector('main') || document.body;
-        const clone = main.cloneNode(true);
+        """const clone = document.body.cloneNode(true);  // navigation included: titles carry maths
         clone.querySelectorAll('mjx-container, script, style, pre, code, .highlight').forEach(e => e.remove());
         return {
           text: clone.innerText,
@@ -135,7 +134,7 @@ def test_page_as_a_reader_sees_it(server, browser, page):
         assert info["mathjax_src"], f"{rel}: has mathematics but loads no MathJax"
         assert info["mjx"] > 0, f"{rel}: {info['math_nodes']} math nodes but nothing typeset by MathJax"
     assert info["mjx_errors"] == 0, f"{rel}: MathJax reported {info['mjx_errors']} errors"
-    raw = re.findall(r"\$\$|\\begin\{|\\frac\{|\\mathbb\{", info["text"])
+    raw = re.findall(r"\$\$|\\begin\{|\\frac\{|\\mathbb\{|\\\(|\\\)", info["text"])
     assert not raw, f"{rel}: untypeset TeX left in the page: {raw[:5]}"
     for bad in ("undefined label", "Unknown directive", "Unknown interpreted text role", "??"):
         assert bad not in info["text"], f"{rel}: Sphinx leftover {bad!r} in the page"
