@@ -110,3 +110,20 @@ def test_built_html_uses_no_external_scripts_and_local_mathjax():
 def test_every_chapter_was_rendered():
     for entry in toc_entries():
         assert (BUILT / (entry + ".html")).exists(), f"{entry} has no rendered page"
+
+
+@pytest.mark.parametrize("path", [p for p in notebooks() if p.parent.name.startswith("part")],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_chapter_states_what_it_checks_and_collects_checks(path):
+    nb = json.loads(path.read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "What this chapter checks" in md, f"{path.name}: no 'What this chapter checks' box"
+    assert "ChapterChecks" in code and "preset(" in code, f"{path.name}: checks must be collected and sizes read from a preset"
+
+
+def test_every_part_links_to_the_errata_page():
+    parts = sorted({p.parent for p in notebooks() if p.parent.name.startswith("part")})
+    for part in parts:
+        text = "".join(p.read_text() for p in part.glob("*.ipynb"))
+        assert "<errata>" in text, f"{part.name}: no chapter links to the errata page"
