@@ -10,8 +10,11 @@ The book's chapters import from here; heavy code lives in the topic modules:
 ``rnnmath.plotting``        the book's figure style
 ``rnnmath.episodic``        Part I  — episodic memory energy analysis (note 000)
 ``rnnmath.rate``            Part II — rate networks and tasks (note 001)
-``rnnmath.attractor``       Part III — attractor nets (note 002)
-``rnnmath.gated``           Part IV — continuous-time gated RNNs (note 003)
+``rnnmath.fixed_points``    Part II — slow points of rate networks
+``rnnmath.latent``          Part II — predictive information, DCA, PCA
+``rnnmath.attractor``       Part III — attractor nets (note 002; conv nets in ``attractor_conv``)
+``rnnmath.gated``           Part IV — continuous-time gated RNNs (note 003; adjoint in ``gated_adjoint``)
+``rnnmath.lyapunov``        Part IV — Lyapunov spectra of continuous-time flows
 ``rnnmath.unitary``         Part V  — unitary and contractive RNNs (note 004)
 ==========================  ====================================================
 
