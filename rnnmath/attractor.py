@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .linalg import solve as guarded_solve
 from .device import get_device
 from .validation import as_numpy, require_shape, require_square, require_symmetric
 
@@ -646,7 +647,7 @@ def stationary_gradient(
     if method == "solve":
         eye = torch.eye(n, dtype=x_star.dtype, device=x_star.device)
         # u (I - A) = gD  <=>  (I - A)^T u^T = (gD)^T
-        u = torch.linalg.solve((eye - A).transpose(-1, -2), gD.unsqueeze(-1)).squeeze(-1)
+        u = guarded_solve((eye - A).transpose(-1, -2), gD.unsqueeze(-1), name="I - W^T D*").squeeze(-1)
     elif method == "series":
         u = gD.clone()
         for _ in range(terms):
@@ -730,7 +731,7 @@ def newton_fixed_point(x_init: torch.Tensor, W: torch.Tensor, b: torch.Tensor | 
             D = torch.where(c.expand_as(D), torch.zeros_like(D), D)
         # residual r(x) = x - tanh(xW + b); row-vector Jacobian dr = dx (I - W D)
         J = eye - W.to(x.dtype) @ torch.diag_embed(D)
-        step = torch.linalg.solve(J.transpose(-1, -2), r.unsqueeze(-1)).squeeze(-1)
+        step = guarded_solve(J.transpose(-1, -2), r.unsqueeze(-1), name="I - W D (Newton Jacobian)").squeeze(-1)
         x = x - step
         if float(r.abs().max()) < tol:
             return x

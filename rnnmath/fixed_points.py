@@ -44,6 +44,7 @@ from typing import Callable
 
 import numpy as np
 
+from .linalg import det as guarded_det, solve as guarded_solve
 from .validation import require_finite, require_in_range, require_positive, require_square
 
 __all__ = [
@@ -493,7 +494,7 @@ def find_fixed_points(
             H = H + W.mT @ (w.unsqueeze(-1) * W)
         scale = JtJ.diagonal(dim1=-2, dim2=-1).mean(-1) + tau ** -2
         A = H + (lam[live] * scale)[:, None, None] * eye
-        step = -torch.linalg.solve(A, g.unsqueeze(-1)).squeeze(-1)
+        step = -guarded_solve(A, g.unsqueeze(-1), name="damped Hessian of q").squeeze(-1)
         x_new = x + step
         q_new = 0.5 * (terms(x_new, ids, jac=False) ** 2).sum(-1)
         accept = q_new < qf[live]
@@ -508,7 +509,7 @@ def find_fixed_points(
         idx, F, J = idx[ok], F[ok], J[ok]
         if idx.numel() == 0:
             return
-        x_new = rf[idx] - torch.linalg.solve(J, F.unsqueeze(-1)).squeeze(-1)
+        x_new = rf[idx] - guarded_solve(J, F.unsqueeze(-1), name="J (Newton polish)").squeeze(-1)
         q_new = 0.5 * (terms(x_new, net[idx], jac=False) ** 2).sum(-1)
         better = q_new < qf[idx]
         rf[idx[better]] = x_new[better]
@@ -626,10 +627,11 @@ def relu_fixed_points_exhaustive(W, c, *, tol: float = 1e-12, max_units: int = 1
     d = ((np.arange(2**N)[:, None] >> np.arange(N)[None, :]) & 1).astype(float)  # (2^N, N)
     A = np.eye(N)[None] - d[:, :, None] * W[None]
     rhs = d * c[None]
-    det = np.linalg.det(A)
+    det = guarded_det(A, name="I - D W")
     ok = np.abs(det) > 1e-12
     sol = np.zeros_like(rhs)
-    sol[ok] = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
+    if ok.any():
+        sol[ok] = guarded_solve(A[ok], rhs[ok][..., None], name="I - D W")[..., 0]
     m = sol @ W.T + c
     consistent = np.where(d > 0, m > -tol, m <= tol).all(axis=1) & ok
     pts = sol[consistent]

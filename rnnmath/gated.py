@@ -35,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 
+from .linalg import solve as guarded_solve
 from .device import get_device
 from .validation import require_finite, require_ndim, require_positive, require_shape
 
@@ -626,7 +627,8 @@ def find_fixed_points(net: GatedNetwork, h0, *, max_iter: int = 50, tol: float =
         err = res.abs().amax(dim=1)
         if bool((err <= tol).all()):
             break
-        step = torch.linalg.solve(fixed_point_residual_jacobian(h, net), -res.unsqueeze(-1)).squeeze(-1)
+        step = guarded_solve(fixed_point_residual_jacobian(h, net), -res.unsqueeze(-1),
+                             name="dG/dh (Newton Jacobian)").squeeze(-1)
         t = torch.ones(net.batch, 1, dtype=h.dtype, device=h.device)
         base = (res ** 2).sum(1)
         for _ in range(30):  # backtracking on |G|^2, per network

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .linalg import logdet_spd
 from .validation import as_numpy, require_finite, require_ndim, require_square
 
 __all__ = [
@@ -175,7 +176,8 @@ def predictive_information(cross_covs, V=None, T: int | None = None, reg: float 
     if reg:
         S2 = S2 + reg * torch.eye(S2.shape[-1], dtype=S2.dtype, device=S2.device)
     S1 = S2[..., : T * d, : T * d]
-    return torch.linalg.slogdet(S1)[1] - 0.5 * torch.linalg.slogdet(S2)[1]
+    return (logdet_spd(S1, name="cross_covs (block-Toeplitz covariance of T lags)")
+            - 0.5 * logdet_spd(S2, name="cross_covs (block-Toeplitz covariance of 2T lags)"))
 
 
 # --------------------------------------------------------------------------- #
@@ -220,7 +222,7 @@ def var1_predictive_information(A, Q) -> float:
     what ``x_t`` tells ``x_{t+1}``: ``H(x_{t+1}) - H(x_{t+1} | x_t)``.
     """
     _, Q, S0 = _var1_stationary(A, Q)
-    return 0.5 * (np.linalg.slogdet(S0)[1] - np.linalg.slogdet(Q)[1])
+    return float(0.5 * (logdet_spd(S0, name="Sigma_0") - logdet_spd(Q, name="Q")))
 
 
 # --------------------------------------------------------------------------- #

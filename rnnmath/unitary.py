@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .linalg import inv as guarded_inv
 from .device import get_device, progress
 from .validation import (
     as_numpy,
@@ -213,7 +214,7 @@ def similarity_transform(params: RNNParams, T) -> RNNParams:
     cond = np.linalg.cond(as_numpy(T))
     if not np.isfinite(cond) or cond > 1e12:
         raise ValueError(f"T: must be invertible, got condition number {cond:.3g}")
-    Tinv = torch.linalg.inv(T)
+    Tinv = guarded_inv(T, name="T")
     return RNNParams(
         W=T @ params.W @ Tinv,
         F=T @ params.F,
