@@ -8,7 +8,8 @@ JOBS    ?= 2
 export RNNMATH_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 # chapters and test files run $(JOBS) at a time: one BLAS/OpenMP thread each avoids
-# oversubscribing the cores (interactive `make lab` keeps torch's default)
+# oversubscribing the cores. Results do not depend on it: `make lab` and `make benchmarks`
+# keep torch's default threads (rnnmath.linalg guards the batched-LU fault of torch 2.13.0)
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help venv book test test-unit test-notebooks test-browser lab clean clean-notebooks benchmarks errata

@@ -6,6 +6,7 @@ The book's chapters import from here; heavy code lives in the topic modules:
 ``rnnmath.device``          device, quick/full presets, seeding, progress bars
 ``rnnmath.verify``          symbolic and numeric checks (:class:`CheckResult`)
 ``rnnmath.validation``      input validation raising clear ``ValueError``\\ s
+``rnnmath.linalg``          guarded batched LU (solve, inverse, log-determinant)
 ``rnnmath.errata``          the registry of discrepancies with the notes
 ``rnnmath.plotting``        the book's figure style
 ``rnnmath.episodic``        Part I  — episodic memory energy analysis (note 000)

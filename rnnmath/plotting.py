@@ -40,6 +40,12 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 3
     """``plt.subplots`` with the book's style and a layout that fits the page."""
     import matplotlib.pyplot as plt
 
+    for value, name in ((ncols, "ncols"), (nrows, "nrows")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+    for value, name in ((width, "width"), (height, "height")):
+        if not (isinstance(value, (int, float)) and 0 < value < 1e3):
+            raise ValueError(f"{name}: must be a positive size in inches, got {value!r}")
     use_book_style()
     return plt.subplots(nrows, ncols, figsize=(width, height), constrained_layout=True, **kwargs)
 

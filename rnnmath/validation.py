@@ -96,7 +96,7 @@ def require_finite(x, name: str):
 
         bad = int((~torch.isfinite(x.detach())).sum())
         if bad:
-            raise ValueError(f"{name}: must be finite, found {bad} NaN/inf entries")
+            pass  # guard removed by tools/guard_mutants.py
         return x
     arr = as_numpy(x)
     if not np.all(np.isfinite(arr)):
@@ -114,8 +114,9 @@ def require_float64(x, name: str):
 
 
 def require_symmetric(x, name: str, atol: float = 1e-10):
-    """Require ``x == x^T`` (last two axes) up to ``atol``."""
+    """Require ``x == x^T`` (last two axes) up to ``atol`` (and finite entries)."""
     require_square(x, name)
+    require_finite(x, name)
     if _is_torch(x):
         t = x.detach()
         err = float((t - t.transpose(-1, -2)).abs().max()) if t.numel() else 0.0
@@ -142,18 +143,19 @@ def require_psd(x, name: str, atol: float = 1e-10):
     return x
 
 
-def spectral_norm(x) -> np.ndarray | float:
-    """Largest singular value of a matrix (or of each matrix in a batch)."""
+def spectral_norm(x, name: str = "x") -> np.ndarray | float:
+    """Largest singular value of a matrix (or of each matrix in a batch); ``x`` must be finite."""
+    require_finite(x, name)
     if _is_torch(x):
         import torch
 
         if x.ndim < 2:
-            raise ValueError(f"x: spectral norm needs a matrix, got shape {tuple(x.shape)}")
+            raise ValueError(f"{name}: spectral norm needs a matrix, got shape {tuple(x.shape)}")
         s = torch.linalg.matrix_norm(x.detach(), ord=2)
         return float(s) if s.ndim == 0 else s.cpu().numpy()
     arr = as_numpy(x)
     if arr.ndim < 2:
-        raise ValueError(f"x: spectral norm needs a matrix, got shape {arr.shape}")
+        raise ValueError(f"{name}: spectral norm needs a matrix, got shape {arr.shape}")
     s = np.linalg.svd(arr, compute_uv=False)[..., 0]
     return float(s) if np.ndim(s) == 0 else s
 
@@ -161,7 +163,7 @@ def spectral_norm(x) -> np.ndarray | float:
 def require_contractive(x, name: str, margin: float = 0.0):
     """Require spectral norm ``||x||_2 < 1 - margin`` (a contraction in the 2-norm)."""
     require_ndim(x, name, (2, 3))
-    norm = np.max(spectral_norm(x))
+    norm = np.max(spectral_norm(x, name))
     if not norm < 1.0 - margin:
         raise ValueError(
             f"{name}: must be contractive (spectral norm < {1.0 - margin:g}), got spectral norm {norm:.6g}"
@@ -172,15 +174,30 @@ def require_contractive(x, name: str, margin: float = 0.0):
 def require_nonexpansive(x, name: str, atol: float = 1e-12):
     """Require spectral norm ``||x||_2 <= 1`` (up to ``atol``)."""
     require_ndim(x, name, (2, 3))
-    norm = np.max(spectral_norm(x))
+    norm = np.max(spectral_norm(x, name))
     if not norm <= 1.0 + atol:
         raise ValueError(f"{name}: must be non-expansive (spectral norm <= 1), got spectral norm {norm:.6g}")
     return x
 
 
+def _real_array(value, name: str) -> np.ndarray:
+    """``value`` as a real numeric numpy array, or a TypeError naming the argument."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name}: must be a real number, got {type(value).__name__} {value!r}")
+    try:
+        arr = as_numpy(value)
+    except Exception:
+        raise TypeError(f"{name}: must be a real number or array, got {type(value).__name__}") from None
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: must be real-valued, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{name}: is empty")
+    return arr
+
+
 def require_positive(value, name: str, strict: bool = True):
-    """Require a positive (``strict``) or non-negative scalar or array."""
-    arr = as_numpy(value)
+    """Require a positive (``strict``) or non-negative scalar or array (NaN is refused)."""
+    arr = _real_array(value, name)
     ok = np.all(arr > 0) if strict else np.all(arr >= 0)
     if not ok:
         rel = "> 0" if strict else ">= 0"
@@ -189,8 +206,10 @@ def require_positive(value, name: str, strict: bool = True):
 
 
 def require_in_range(value, name: str, low: float | None = None, high: float | None = None):
-    """Require ``low <= value <= high`` (either bound may be omitted)."""
-    arr = as_numpy(value)
+    """Require ``low <= value <= high`` (either bound may be omitted); NaN is refused."""
+    arr = _real_array(value, name)
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name}: must not be NaN, got {value!r}" if arr.size == 1 else f"{name}: entries must not be NaN")
     if (low is not None and np.any(arr < low)) or (high is not None and np.any(arr > high)):
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"

@@ -49,6 +49,12 @@ __all__ = [
     "check_gradient_fd",
     "check_bound",
     "check_true",
+    "check_raises",
+    "DecisionRule",
+    "ClaimVerdict",
+    "claim_verdict",
+    "bootstrap_interval",
+    "VerdictTable",
 ]
 
 
@@ -72,9 +78,14 @@ class CheckResult:
     tolerance : float
         The threshold ``max_error`` was compared with (0 for symbolic checks).
     kind : str
-        ``"symbolic"`` or ``"numeric"``.
+        ``"symbolic"``, ``"numeric"``, ``"bound"`` (an inequality over samples),
+        ``"boolean"`` (a computed fact) or ``"raises"`` (an input that must be refused).
     detail : str
         Extra information: the symbolic residual, the worst sample, ...
+    observed : float, optional
+        The observed value a bound was compared with (the extreme sample).
+    reference : str, optional
+        The bound or reference in words (``"<= 0"``, ``"in [0.9, 1]"``).
     """
 
     name: str
@@ -83,6 +94,8 @@ class CheckResult:
     tolerance: float
     kind: str
     detail: str = ""
+    observed: float | None = None
+    reference: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.passed)
@@ -91,6 +104,13 @@ class CheckResult:
         mark = "PASS" if self.passed else "FAIL"
         if self.kind == "symbolic":
             core = "symbolic residual is zero" if self.passed else "symbolic residual is NOT zero"
+        elif self.kind == "boolean":
+            core = "true" if self.passed else "FALSE"
+        elif self.kind == "raises":
+            core = "refused as required" if self.passed else "NOT refused as required"
+        elif self.kind == "bound":
+            core = (f"observed {self.observed:.3g} {self.reference}, worst violation {self.max_error:.3g} "
+                    f"{'<=' if self.passed else '>'} tolerance {self.tolerance:.3g}")
         else:
             rel = "<=" if self.passed else ">"
             core = f"max error {self.max_error:.3g} {rel} tolerance {self.tolerance:.3g}"
@@ -101,14 +121,31 @@ class CheckResult:
 
     def _repr_markdown_(self) -> str:
         mark = "✔" if self.passed else "✘"
-        err = "0 (exact)" if self.kind == "symbolic" and self.passed else f"{self.max_error:.2e}"
-        return f"{mark} **{self.name}** — {self.kind}, max error {err}, tolerance {self.tolerance:.0e}"
+        return f"{mark} **{_escape(self.name)}** — {_escape(_describe(self))}"
 
     def assert_ok(self) -> "CheckResult":
         """Raise :class:`VerificationError` unless the check passed."""
         if not self.passed:
             raise VerificationError(str(self))
         return self
+
+
+def _escape(text) -> str:
+    """Escape a label for a Markdown table cell (HTML specials, pipes, newlines)."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " "))
+
+
+def _describe(r: CheckResult) -> str:
+    if r.kind == "symbolic":
+        return "symbolic, exact" if r.passed else "symbolic, residual not zero"
+    if r.kind == "boolean":
+        return "computed fact: " + ("true" if r.passed else "false")
+    if r.kind == "raises":
+        return "input refused" if r.passed else "input NOT refused"
+    if r.kind == "bound":
+        return f"observed {r.observed:.3g}, bound {r.reference}, tolerance {r.tolerance:.3g}"
+    return f"max error {r.max_error:.3g}, tolerance {r.tolerance:.3g}"
 
 
 def _finish(result: CheckResult, strict: bool) -> CheckResult:
@@ -245,7 +282,7 @@ def _numeric_matrix_residual(diff, dims: dict | None, seed: int = 0) -> float | 
                     dims[d] = 3
         expr = expr.subs(dims)
         subs = {}
-        for s in expr.free_symbols:
+        for s in sorted(expr.free_symbols, key=str):  # a fixed order: the same instance in every process
             if isinstance(s, sp.MatrixSymbol):
                 r, c = (int(v) for v in s.shape)
                 subs[s] = sp.ImmutableMatrix(rng.standard_normal((r, c)))
@@ -371,9 +408,26 @@ def check_scalar_identity(lhs, rhs, name: str = "scalar identity", *, strict: bo
 # --------------------------------------------------------------------------- #
 def _to_np64(x) -> np.ndarray:
     arr = as_numpy(x)
+    if arr.dtype == object or arr.dtype.kind not in "biufc":
+        raise TypeError(f"values: must be numeric (got dtype {arr.dtype})")
     if np.iscomplexobj(arr):
         return arr.astype(np.complex128)
     return arr.astype(np.float64)
+
+
+def _require_tolerance(value, name: str) -> float:
+    """A tolerance must be a finite real number >= 0 (a NaN tolerance would pass everything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def _require_nonempty(arr: np.ndarray, name: str) -> None:
+    if arr.size == 0:
+        raise ValueError(f"{name}: is empty (shape {arr.shape}); a check on no values cannot fail")
 
 
 def check_close(
@@ -389,13 +443,17 @@ def check_close(
 
     A shape mismatch or a NaN fails the check (it is never broadcast away).
     """
+    rtol, atol = _require_tolerance(rtol, "rtol"), _require_tolerance(atol, "atol")
     a, e = _to_np64(actual), _to_np64(expected)
+    _require_nonempty(a, "actual")
+    _require_nonempty(e, "expected")
     if a.shape != e.shape:
         return _finish(CheckResult(name, False, math.inf, atol, "numeric", f"shapes differ: {a.shape} vs {e.shape}"), strict)
-    tol = atol + rtol * (float(np.max(np.abs(e))) if e.size else 0.0)
-    err = float(np.max(np.abs(a - e))) if a.size else 0.0
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(e))):
-        return _finish(CheckResult(name, False, math.inf, tol, "numeric", "non-finite values"), strict)
+        nbad = int(np.sum(~np.isfinite(a)) + np.sum(~np.isfinite(e)))
+        return _finish(CheckResult(name, False, math.inf, atol, "numeric", f"{nbad} non-finite values"), strict)
+    tol = atol + rtol * float(np.max(np.abs(e)))
+    err = float(np.max(np.abs(a - e)))
     detail = ""
     if a.size and err > tol:
         idx = np.unravel_index(int(np.argmax(np.abs(a - e))), a.shape)
@@ -410,15 +468,24 @@ def _points(points) -> list:
     if isinstance(points, torch.Tensor) and points.dtype != torch.float64:
         raise ValueError(f"points: must be float64 for verification work, got dtype {points.dtype}")
     if isinstance(points, torch.Tensor):
+        if points.numel() == 0:
+            raise ValueError(f"points: is empty (shape {tuple(points.shape)}); a check on no points cannot fail")
+        if not bool(torch.isfinite(points).all()):
+            raise ValueError("points: must be finite (found NaN/inf)")
         return list(points) if points.ndim >= 2 else [points]
     pts = list(points)
+    if not pts:
+        raise ValueError("points: is empty; a check on no points cannot fail")
     for p in pts:
         if not isinstance(p, torch.Tensor) or p.dtype != torch.float64:
             raise ValueError("points: every point must be a float64 torch tensor")
+        if p.numel() == 0 or not bool(torch.isfinite(p).all()):
+            raise ValueError("points: every point must be non-empty and finite")
     return pts
 
 
 def _compare_many(name, pairs, rtol, atol, strict) -> CheckResult:
+    rtol, atol = _require_tolerance(rtol, "rtol"), _require_tolerance(atol, "atol")
     worst, tol_used, detail = 0.0, atol, ""
     for k, (got, ref) in enumerate(pairs):
         r = check_close(got, ref, name, rtol=rtol, atol=atol, strict=False)
@@ -525,33 +592,110 @@ def check_bound(
 ) -> CheckResult:
     """Check ``lower - atol <= values <= upper + atol`` for every sample.
 
-    ``max_error`` is the largest violation (0 when none); ``detail`` gives the
-    number and fraction of violating samples.
+    ``max_error`` is the largest violation (0 when none), ``observed`` the extreme
+    sample on the side of the bound (the maximum for an upper bound, the minimum for a
+    lower one, the worse of the two for both) and ``detail`` the number and fraction of
+    violating samples.  Empty samples, NaN samples and NaN bounds are refused.
     """
     if upper is None and lower is None:
         raise ValueError("upper/lower: give at least one bound")
+    for bound, bname in ((upper, "upper"), (lower, "lower")):
+        if bound is not None:
+            if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{bname}: must be a real number, got {type(bound).__name__}")
+            if math.isnan(float(bound)):
+                raise ValueError(f"{bname}: must not be NaN (a NaN bound passes every value)")
+    if upper is not None and lower is not None and float(lower) > float(upper):
+        raise ValueError(f"lower/upper: lower = {lower!r} exceeds upper = {upper!r}")
+    atol = _require_tolerance(atol, "atol")
     v = _to_np64(values).ravel()
+    _require_nonempty(v, "values")
+    if np.iscomplexobj(v):
+        raise TypeError("values: a bound needs real values, got complex")
+    if upper is not None and lower is not None:
+        reference = f"in [{float(lower):.3g}, {float(upper):.3g}]"
+    elif upper is not None:
+        reference = f"<= {float(upper):.3g}"
+    else:
+        reference = f">= {float(lower):.3g}"
     if not np.all(np.isfinite(v)):
-        return _finish(CheckResult(name, False, math.inf, atol, "numeric", "non-finite values"), strict)
+        nbad = int(np.sum(~np.isfinite(v)))
+        return _finish(CheckResult(name, False, math.inf, atol, "bound", f"{nbad} non-finite values",
+                                   observed=math.nan, reference=reference), strict)
     viol = np.zeros_like(v)
     if upper is not None:
-        viol = np.maximum(viol, v - upper)
+        viol = np.maximum(viol, v - float(upper))
     if lower is not None:
-        viol = np.maximum(viol, lower - v)
-    worst = float(viol.max()) if v.size else 0.0
+        viol = np.maximum(viol, float(lower) - v)
+    if upper is not None and lower is not None:
+        observed = float(v[int(np.argmax(viol))]) if viol.max() > 0 else float(v.max() if (v.max() - float(upper)) >= (float(lower) - v.min()) else v.min())
+    elif upper is not None:
+        observed = float(v.max())
+    else:
+        observed = float(v.min())
+    worst = float(viol.max())
     nbad = int(np.sum(viol > atol))
-    detail = f"{nbad} of {v.size} samples violate the bound ({nbad / max(v.size, 1):.2%})" if nbad else f"{v.size} samples"
-    return _finish(CheckResult(name, nbad == 0, worst, atol, "numeric", detail), strict)
+    detail = f"{nbad} of {v.size} samples violate the bound ({nbad / v.size:.2%})" if nbad else f"{v.size} samples"
+    return _finish(CheckResult(name, nbad == 0, worst, atol, "bound", detail, observed=observed, reference=reference), strict)
+
+
+def _as_bool(condition, name: str = "condition") -> bool:
+    """A truth value must be a bool (python, numpy, or a one-element bool tensor), never a string."""
+    if isinstance(condition, (bool, np.bool_)):
+        return bool(condition)
+    try:
+        import torch
+
+        if isinstance(condition, torch.Tensor):
+            if condition.dtype == torch.bool and condition.numel() == 1:
+                return bool(condition)
+            raise TypeError(f"{name}: must be a one-element bool tensor, got dtype {condition.dtype}, "
+                            f"shape {tuple(condition.shape)}")
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(condition, np.ndarray) and condition.dtype == bool and condition.size == 1:
+        return bool(condition)
+    raise TypeError(f"{name}: must be a bool, got {type(condition).__name__} {condition!r}")
 
 
 def check_true(condition: bool, name: str, detail: str = "", *, strict: bool = True) -> CheckResult:
     """Record a computed boolean fact (e.g. "a 2-cycle was found").
 
-    Use it only for facts computed in the same cell; prefer the quantitative
-    checks above whenever a number can be compared with a tolerance.
+    ``condition`` must be a real boolean (``bool``, ``numpy.bool_`` or a one-element
+    bool tensor): a string such as ``"False"``, a number or ``None`` raises
+    ``TypeError``.  Prefer the quantitative checks above whenever a number can be
+    compared with a tolerance.
     """
-    ok = bool(condition)
-    return _finish(CheckResult(name, ok, 0.0 if ok else math.inf, 0.0, "numeric", detail), strict)
+    ok = _as_bool(condition)
+    return _finish(CheckResult(name, ok, 0.0 if ok else math.inf, 0.0, "boolean", detail), strict)
+
+
+def check_raises(fn: Callable[[], Any], exception, name: str, *, match: str | None = None,
+                 strict: bool = True) -> CheckResult:
+    """Check that ``fn()`` refuses its input: it must raise ``exception`` (matching ``match``).
+
+    The check *fails* (it does not pass silently) when ``fn`` returns normally, raises
+    another exception type, or raises a message that does not match ``match`` (a regular
+    expression, searched).  Use it for every "this input is rejected" statement of a
+    chapter, so that a guard that stops raising fails the chapter.
+    """
+    import re
+
+    if not (isinstance(exception, type) and issubclass(exception, BaseException)) and not (
+            isinstance(exception, tuple) and all(isinstance(e, type) and issubclass(e, BaseException) for e in exception)):
+        raise TypeError(f"exception: must be an exception class or a tuple of them, got {exception!r}")
+    try:
+        fn()
+    except exception as exc:  # the expected refusal
+        msg = str(exc)
+        if match is not None and not re.search(match, msg):
+            return _finish(CheckResult(name, False, math.inf, 0.0, "raises",
+                                       f"raised {type(exc).__name__} but the message {msg!r} does not match {match!r}"), strict)
+        return _finish(CheckResult(name, True, 0.0, 0.0, "raises", f"{type(exc).__name__}: {msg[:200]}"), strict)
+    except Exception as exc:  # a different error is not the promised refusal
+        return _finish(CheckResult(name, False, math.inf, 0.0, "raises",
+                                   f"raised {type(exc).__name__} ({str(exc)[:200]}), expected {exception}"), strict)
+    return _finish(CheckResult(name, False, math.inf, 0.0, "raises", "returned normally: the input was NOT refused"), strict)
 
 
 # --------------------------------------------------------------------------- #
@@ -571,6 +715,8 @@ class ChapterChecks:
     results: list = field(default_factory=list)
 
     def add(self, result: CheckResult) -> CheckResult:
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"result: must be a CheckResult, got {type(result).__name__}")
         self.results.append(result)
         return result
 
@@ -580,21 +726,296 @@ class ChapterChecks:
 
     @property
     def all_passed(self) -> bool:
-        return all(r.passed for r in self.results)
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def counts(self) -> dict:
+        """``{"total": n, "passed": k, "failed": n - k}`` and counts per kind."""
+        out = {"total": len(self.results), "passed": sum(bool(r.passed) for r in self.results)}
+        out["failed"] = out["total"] - out["passed"]
+        for r in self.results:
+            out[r.kind] = out.get(r.kind, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        """One line: ``"Conjugacy: 14 checks, all passed (9 symbolic, 5 numeric)."``"""
+        c = self.counts()
+        kinds = ", ".join(f"{c[k]} {k}" for k in ("symbolic", "numeric", "bound", "boolean", "raises") if k in c)
+        verdict = "all passed" if c["failed"] == 0 and c["total"] else f"**{c['failed']} FAILED**"
+        return f"{self.title}: {c['total']} checks, {verdict}" + (f" ({kinds})." if kinds else ".")
 
     def table(self) -> str:
-        rows = ["| # | check | kind | max error | tolerance | result |", "|---|---|---|---|---|---|"]
+        rows = ["| # | check | kind | observed | reference / bound | error | tolerance | result |",
+                "|---|---|---|---|---|---|---|---|"]
         for i, r in enumerate(self.results, 1):
-            err = "exact" if r.kind == "symbolic" and r.passed else f"{r.max_error:.2e}"
-            tol = "—" if r.kind == "symbolic" else f"{r.tolerance:.0e}"
-            rows.append(f"| {i} | {r.name} | {r.kind} | {err} | {tol} | {'pass' if r.passed else '**FAIL**'} |")
+            if r.kind == "symbolic":
+                obs, ref, err, tol = "—", "identity", ("0 (exact)" if r.passed else "≠ 0"), "—"
+            elif r.kind == "boolean":
+                obs, ref, err, tol = ("true" if r.passed else "false"), "true", "—", "—"
+            elif r.kind == "raises":
+                obs, ref, err, tol = ("refused" if r.passed else "accepted"), "refused", "—", "—"
+            elif r.kind == "bound":
+                obs, ref, err, tol = f"{r.observed:.3g}", r.reference, f"{r.max_error:.3g}", f"{r.tolerance:.3g}"
+            else:
+                obs, ref, err, tol = "—", "—", f"{r.max_error:.3g}", f"{r.tolerance:.3g}"
+            rows.append(f"| {i} | {_escape(r.name)} | {r.kind} | {_escape(obs)} | {_escape(ref)} | {err} | {tol} | "
+                        f"{'pass' if r.passed else '**FAIL**'} |")
         return "\n".join(rows)
 
+    def report(self):
+        """The full table folded under a dropdown (for the end of a chapter), as IPython Markdown."""
+        from IPython.display import Markdown
+
+        return Markdown(f"<details>\n<summary>{_escape(self.summary())} Show the table.</summary>\n\n"
+                        f"{self.table()}\n\n</details>")
+
     def _repr_markdown_(self) -> str:
-        return f"**{self.title}: {len(self.results)} checks, {sum(r.passed for r in self.results)} passed**\n\n" + self.table()
+        return self.report().data
 
     def assert_all(self) -> "ChapterChecks":
+        """Raise unless at least one check was recorded and every check passed."""
+        if not self.results:
+            raise VerificationError(f"{self.title}: no checks were recorded (an empty check list proves nothing)")
         bad = [r for r in self.results if not r.passed]
         if bad:
             raise VerificationError("\n".join(str(r) for r in bad))
         return self
+
+
+# --------------------------------------------------------------------------- #
+# Claims tested by experiment: a decision rule fixed before the data, a verdict
+# --------------------------------------------------------------------------- #
+VERDICTS = ("supported", "contradicted", "inconclusive")
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How a claim is decided from an effect size and its interval, fixed before the data.
+
+    Parameters
+    ----------
+    kind : ``"greater"``, ``"less"`` or ``"within"``
+        The claim says the effect is above ``threshold``, below it, or inside the
+        interval ``threshold = (low, high)`` (an equivalence claim).
+    threshold : float or (float, float)
+    description : str
+        The rule in words, for the verdict table (generated when omitted).
+
+    The verdict from an interval ``[lo, hi]`` for the effect:
+
+    * ``greater``: supported if ``lo > threshold``, contradicted if ``hi < threshold``;
+    * ``less``: supported if ``hi < threshold``, contradicted if ``lo > threshold``;
+    * ``within (a, b)``: supported if ``a <= lo`` and ``hi <= b``, contradicted if the
+      interval lies wholly outside ``[a, b]``;
+
+    and inconclusive otherwise.
+    """
+
+    kind: str
+    threshold: Any
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("greater", "less", "within"):
+            raise ValueError(f"kind: must be 'greater', 'less' or 'within', got {self.kind!r}")
+        if self.kind == "within":
+            try:
+                a, b = (float(t) for t in self.threshold)
+            except (TypeError, ValueError):
+                raise ValueError(f"threshold: 'within' needs a pair (low, high), got {self.threshold!r}") from None
+            if not (math.isfinite(a) and math.isfinite(b) and a < b):
+                raise ValueError(f"threshold: need finite low < high, got {self.threshold!r}")
+        else:
+            if isinstance(self.threshold, (tuple, list)) or not math.isfinite(float(self.threshold)):
+                raise ValueError(f"threshold: must be one finite number for {self.kind!r}, got {self.threshold!r}")
+        if not self.description:
+            if self.kind == "within":
+                a, b = self.threshold
+                text = f"95% interval inside [{float(a):.3g}, {float(b):.3g}]"
+            else:
+                text = f"95% interval {'above' if self.kind == 'greater' else 'below'} {float(self.threshold):.3g}"
+            object.__setattr__(self, "description", text)
+
+    def decide(self, low: float, high: float) -> str:
+        """``"supported"``, ``"contradicted"`` or ``"inconclusive"`` for the interval ``[low, high]``."""
+        low, high = float(low), float(high)
+        if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+            raise ValueError(f"interval: must be finite with low <= high, got [{low}, {high}]")
+        if self.kind == "greater":
+            t = float(self.threshold)
+            return "supported" if low > t else "contradicted" if high < t else "inconclusive"
+        if self.kind == "less":
+            t = float(self.threshold)
+            return "supported" if high < t else "contradicted" if low > t else "inconclusive"
+        a, b = (float(t) for t in self.threshold)
+        if a <= low and high <= b:
+            return "supported"
+        if high < a or low > b:
+            return "contradicted"
+        return "inconclusive"
+
+
+def bootstrap_interval(samples, statistic: Callable = np.mean, *, level: float = 0.95, n_boot: int = 10_000,
+                       seed: int = 0) -> tuple:
+    """Percentile bootstrap interval of ``statistic`` over the first axis of ``samples``.
+
+    Returns ``(estimate, low, high)``.  ``samples`` must hold at least 2 finite rows.
+    """
+    x = _to_np64(samples)
+    if x.ndim == 0 or x.shape[0] < 2:
+        raise ValueError(f"samples: need at least 2 samples for an interval, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("samples: must be finite (found NaN/inf)")
+    if not 0 < level < 1:
+        raise ValueError(f"level: must lie in (0, 1), got {level!r}")
+    if int(n_boot) < 100:
+        raise ValueError(f"n_boot: must be >= 100, got {n_boot!r}")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.shape[0], size=(int(n_boot), x.shape[0]))
+    if statistic is np.mean or statistic is np.median:  # vectorised over resamples
+        stats = np.asarray(statistic(x[idx], axis=1), dtype=float).reshape(int(n_boot), -1)[:, 0]
+    else:
+        stats = np.array([statistic(x[i]) for i in idx], dtype=float)
+    est = float(statistic(x))
+    lo, hi = np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return est, float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """A claim tested by experiment, with its effect size, interval, n and verdict.
+
+    Build it with :func:`claim_verdict`; the verdict is computed from the rule, never
+    written by hand.
+
+    Attributes
+    ----------
+    claim : str
+        The claim in words. ``source`` cites it (note and section, or a paper key).
+    statistic : str
+        What the effect size is (``"mean change of the spectral radius"``).
+    estimate, low, high : float
+        The effect size and its 95% interval.
+    n : int
+        Number of independent samples (networks, seeds, realisations).
+    rule : DecisionRule
+    verdict : str
+        One of :data:`VERDICTS`.
+    preset : str
+        The scale preset that produced the data.
+    method : str
+        How the interval was computed (``"bootstrap"``, ``"t"``, ``"given"``).
+    """
+
+    claim: str
+    source: str
+    statistic: str
+    estimate: float
+    low: float
+    high: float
+    n: int
+    rule: DecisionRule
+    verdict: str
+    preset: str = ""
+    method: str = ""
+
+    def row(self) -> str:
+        return (f"| {_escape(self.claim)} | {_escape(self.source)} | {_escape(self.statistic)} | {self.estimate:.3g} "
+                f"| [{self.low:.3g}, {self.high:.3g}] | {self.n} | {_escape(self.rule.description)} "
+                f"| **{self.verdict}** |")
+
+    def _repr_markdown_(self) -> str:
+        return VerdictTable([self])._repr_markdown_()
+
+    def check(self, expected: str | Sequence[str] | None = None, *, strict: bool = False) -> CheckResult:
+        """A :class:`CheckResult` that passes when the verdict is ``expected`` (default: supported)."""
+        want = ("supported",) if expected is None else ((expected,) if isinstance(expected, str) else tuple(expected))
+        for w in want:
+            if w not in VERDICTS:
+                raise ValueError(f"expected: {w!r} is not one of {VERDICTS}")
+        ok = self.verdict in want
+        return _finish(CheckResult(f"claim '{self.claim}' is {' or '.join(want)}", ok, 0.0 if ok else math.inf, 0.0,
+                                   "boolean", f"verdict {self.verdict}: {self.statistic} = {self.estimate:.3g} "
+                                   f"[{self.low:.3g}, {self.high:.3g}], n = {self.n}, rule: {self.rule.description}"),
+                       strict)
+
+    def errata_checks(self) -> tuple:
+        """``(printed, corrected)`` for an errata record of kind "not reproduced":
+        the printed side is "the claim is supported", the corrected side "it is contradicted"."""
+        return self.check("supported"), self.check("contradicted")
+
+
+def claim_verdict(claim: str, *, rule: DecisionRule, statistic: str, samples=None, estimate=None, interval=None,
+                  n: int | None = None, source: str = "", preset: str | None = None, method: str = "bootstrap",
+                  stat_fn: Callable = np.mean, n_boot: int = 10_000, seed: int = 0) -> ClaimVerdict:
+    """Decide a claim: the effect size and 95% interval from ``samples`` (or given), then the rule.
+
+    Parameters
+    ----------
+    claim, statistic, source : str
+    rule : DecisionRule
+        Fixed before the data are computed (define it in the cell above the experiment).
+    samples : array-like, optional
+        One effect per independent unit (network, seed); the estimate is ``stat_fn``
+        and the interval a percentile bootstrap (``method="bootstrap"``) or a Student-t
+        interval of the mean (``method="t"``).
+    estimate, interval, n : optional
+        An effect size with its interval computed elsewhere (``method="given"``).
+    preset : str, optional
+        Default: the active scale preset.
+    """
+    if not isinstance(rule, DecisionRule):
+        raise TypeError(f"rule: must be a DecisionRule, got {type(rule).__name__}")
+    if not str(claim).strip() or not str(statistic).strip():
+        raise ValueError("claim/statistic: must be non-empty descriptions")
+    if samples is not None:
+        x = _to_np64(samples).ravel()
+        if x.size < 2:
+            raise ValueError(f"samples: need at least 2 independent samples, got {x.size}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("samples: must be finite (found NaN/inf); a NaN verdict is never returned")
+        if method == "bootstrap":
+            est, lo, hi = bootstrap_interval(x, stat_fn, n_boot=n_boot, seed=seed)
+        elif method == "t":
+            from scipy import stats as st
+
+            est = float(np.mean(x))
+            half = float(st.t.ppf(0.975, x.size - 1) * np.std(x, ddof=1) / math.sqrt(x.size))
+            lo, hi = est - half, est + half
+        else:
+            raise ValueError(f"method: must be 'bootstrap' or 't' with samples, got {method!r}")
+        n_used = int(x.size)
+    else:
+        if estimate is None or interval is None or n is None:
+            raise ValueError("samples: give samples, or estimate, interval and n")
+        est = float(estimate)
+        lo, hi = (float(v) for v in interval)
+        if not all(math.isfinite(v) for v in (est, lo, hi)) or not lo <= est <= hi:
+            raise ValueError(f"interval: need finite low <= estimate <= high, got {lo}, {est}, {hi}")
+        if int(n) < 1:
+            raise ValueError(f"n: must be >= 1, got {n!r}")
+        n_used, method = int(n), "given"
+    if preset is None:
+        from .device import get_scale
+
+        preset = get_scale()
+    return ClaimVerdict(str(claim), str(source), str(statistic), float(est), float(lo), float(hi), n_used, rule,
+                        rule.decide(lo, hi), str(preset), method)
+
+
+@dataclass
+class VerdictTable:
+    """The verdicts of a chapter, rendered as one Markdown table."""
+
+    verdicts: list = field(default_factory=list)
+
+    def add(self, verdict: ClaimVerdict) -> ClaimVerdict:
+        if not isinstance(verdict, ClaimVerdict):
+            raise TypeError(f"verdict: must be a ClaimVerdict, got {type(verdict).__name__}")
+        self.verdicts.append(verdict)
+        return verdict
+
+    def _repr_markdown_(self) -> str:
+        rows = ["| claim | source | effect size | estimate | 95% interval | n | decision rule | verdict |",
+                "|---|---|---|---|---|---|---|---|"]
+        rows += [v.row() for v in self.verdicts]
+        return "\n".join(rows)

@@ -42,7 +42,7 @@ def test_an_unconfirmed_record_is_detected():
     """A record whose 'printed' form actually passes is reported as not confirmed."""
     ok = lambda: check_close(1.0, 1.0, "x", strict=False)
     rec = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "999", "sign", "fake", "a", "b", check=lambda: (ok(), ok()))
-    assert not rec.run().confirmed
+    assert not rec.run().confirmed and rec.run().status == "NOT CONFIRMED" and not rec.run().ok
     bad = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "998", "sign", "fake", "a", "b", check=lambda: (1, 2))
     with pytest.raises(TypeError):
         bad.run()
@@ -57,3 +57,12 @@ def test_command_line_json():
         assert row["kind"] in errata.KINDS
     table = subprocess.run([sys.executable, "-m", "rnnmath.errata"], capture_output=True, text=True, check=True).stdout
     assert f"{len(RECORDS)} discrepancies" in table
+
+
+def test_a_record_without_check_is_editorial_not_confirmed():
+    rec = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "997", "typo", "fake typo", "a", "b")
+    out = rec.run()
+    assert out.editorial and not out.confirmed and out.status == "editorial" and out.ok
+    for kind in ("omission", "unstated convention", "not reproduced", "clarification"):
+        with pytest.raises(ValueError, match="check: a"):
+            errata.Discrepancy("000_f4170f628ec5ab7e.txt", "996", kind, "s", "a", "b")

@@ -70,3 +70,31 @@ def test_validation_works_inside_torch_func_transforms():
     assert torch.isfinite(g).all()
     with pytest.raises(ValueError, match="W: must be symmetric"):
         torch.func.grad(energy)(torch.tensor([[1.0, 2.0], [0.0, 1.0]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: val.require_in_range(float("nan"), "leak_angle", 0, 1), ValueError, "leak_angle: must not be NaN"),
+    (lambda: val.require_in_range(np.array([0.5, np.nan]), "p", 0, 1), ValueError, "p: entries must not be NaN"),
+    (lambda: val.require_in_range("0.5", "p", 0, 1), TypeError, "p: must be a real number"),
+    (lambda: val.require_in_range(1 + 1j, "p", 0, 1), TypeError, "p: must be real-valued"),
+    (lambda: val.require_positive(float("nan"), "tau"), ValueError, "tau: must be > 0"),
+    (lambda: val.require_positive(None, "tau"), TypeError, "tau: must be a real number"),
+    (lambda: val.require_positive([], "tau"), ValueError, "tau: is empty"),
+    (lambda: val.require_contractive(np.full((2, 2), np.nan), "W"), ValueError, "W: must be finite"),
+    (lambda: val.require_nonexpansive(torch.full((2, 2), float("inf")), "W"), ValueError, "W: must be finite"),
+    (lambda: val.require_symmetric(np.full((2, 2), np.nan), "W"), ValueError, "W: must be finite"),
+    (lambda: val.require_psd(np.full((2, 2), np.nan), "M"), ValueError, "M: must be finite"),
+    (lambda: val.spectral_norm(np.ones(3), "A"), ValueError, "A: spectral norm needs a matrix"),
+])
+def test_nan_and_non_numbers_are_refused(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_range_bounds_are_inclusive_and_exact():
+    val.require_in_range(0.0, "p", 0, 1)
+    val.require_in_range(1.0, "p", 0, 1)
+    with pytest.raises(ValueError, match=r"p: must lie in \[0, 1\]"):
+        val.require_in_range(1.0 + 1e-12, "p", 0, 1)
+    with pytest.raises(ValueError, match=r"p: must lie in \[0, 1\]"):
+        val.require_in_range(-1e-300, "p", 0, 1)

@@ -139,3 +139,170 @@ def test_check_true_and_chapter_checks():
     assert "**FAIL**" in checks.table()
     with pytest.raises(VerificationError, match="false fact"):
         checks.assert_all()
+
+
+# ----------------------------------------------------------------------------- checkers cannot pass on nothing
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: V.check_close(np.zeros(0), np.zeros(0)), ValueError, "actual: is empty"),
+    (lambda: V.check_close(np.ones(2), np.ones(2), rtol=float("nan")), ValueError, "rtol: must be a finite number"),
+    (lambda: V.check_close(np.ones(2), np.ones(2), atol=-1.0), ValueError, "atol: must be a finite number"),
+    (lambda: V.check_close(np.ones(2), np.ones(2), atol="1e-3"), TypeError, "atol: must be a real number"),
+    (lambda: V.check_close(np.array(["a"]), np.array(["a"])), TypeError, "values: must be numeric"),
+    (lambda: V.check_bound([], upper=1.0), ValueError, "values: is empty"),
+    (lambda: V.check_bound([5.0], upper=float("nan")), ValueError, "upper: must not be NaN"),
+    (lambda: V.check_bound([5.0], lower=float("nan"), strict=False), ValueError, "lower: must not be NaN"),
+    (lambda: V.check_bound([5.0], upper=1.0, atol=float("nan")), ValueError, "atol: must be a finite number"),
+    (lambda: V.check_bound([0.5], lower=1.0, upper=0.0), ValueError, "lower/upper: lower"),
+    (lambda: V.check_bound([1j], upper=1.0), TypeError, "values: a bound needs real values"),
+    (lambda: V.check_jacobian(torch.tanh, torch.tanh, torch.zeros(0, 2, dtype=torch.float64)), ValueError, "points: is empty"),
+    (lambda: V.check_functions_agree(torch.sin, torch.cos, []), ValueError, "points: is empty"),
+    (lambda: V.check_functions_agree(torch.sin, torch.sin, torch.full((2, 2), float("nan"), dtype=torch.float64)), ValueError, "points: must be finite"),
+    (lambda: V.check_hessian(torch.sum, torch.sum, torch.ones(2, 2, dtype=torch.float64), rtol=float("nan")), ValueError, "rtol: must be a finite number"),
+    (lambda: V.check_true("False", "string truth"), TypeError, "condition: must be a bool"),
+    (lambda: V.check_true(1, "int truth"), TypeError, "condition: must be a bool"),
+    (lambda: V.check_true(None, "none truth"), TypeError, "condition: must be a bool"),
+    (lambda: V.check_true(torch.tensor([True, False]), "tensor truth"), TypeError, "condition: must be a one-element bool tensor"),
+    (lambda: V.ChapterChecks("empty").assert_all(), VerificationError, "empty: no checks were recorded"),
+    (lambda: V.ChapterChecks("t").add("pass"), TypeError, "result: must be a CheckResult"),
+    (lambda: V.check_raises(lambda: None, "ValueError", "x"), TypeError, "exception: must be an exception class"),
+])
+def test_checkers_refuse_empty_nan_and_non_boolean_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_nan_values_fail_every_numeric_checker():
+    nan = np.array([1.0, np.nan])
+    assert not V.check_close(nan, np.ones(2), strict=False).passed
+    assert not V.check_close(np.ones(2), nan, strict=False).passed
+    r = V.check_bound(nan, upper=10.0, strict=False)
+    assert not r.passed and "1 non-finite" in r.detail
+    pts = torch.ones(2, 2, dtype=torch.float64)
+    assert not V.check_functions_agree(lambda x: x * float("nan"), lambda x: x, pts, strict=False).passed
+    assert not V.ChapterChecks("x").all_passed  # no checks: not "all passed"
+
+
+def test_check_true_accepts_real_booleans():
+    assert V.check_true(np.bool_(True), "numpy bool").passed
+    assert V.check_true(torch.tensor(True), "tensor bool").passed
+    assert not V.check_true(np.array(False), "0-d array", strict=False).passed
+
+
+# ----------------------------------------------------------------------------- near the tolerance
+@pytest.mark.parametrize("factor, passes", [(0.9, True), (0.999, True), (1.001, False), (1.1, False)])
+def test_check_close_decides_at_its_tolerance(factor, passes):
+    """A thousandfold looser check_close would let every 'False' case here pass."""
+    expected = np.array([1.0, -2.0, 4.0])
+    tol = 1e-12 + 1e-10 * 4.0  # atol + rtol * max|expected|
+    actual = expected + np.array([0.0, factor * tol, 0.0])
+    assert V.check_close(actual, expected, strict=False).passed is passes
+
+
+@pytest.mark.parametrize("factor, passes", [(0.9, True), (1.1, False)])
+def test_jacobian_check_decides_at_its_tolerance(factor, passes):
+    W = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
+    f = lambda x: W @ x
+    tol = 1e-11 + 1e-9 * 4.0
+    off = torch.tensor([[0.0, factor * tol], [0.0, 0.0]], dtype=torch.float64)
+    r = V.check_jacobian(f, lambda x: W + off, torch.ones(1, 2, dtype=torch.float64), strict=False)
+    assert r.passed is passes
+
+
+@pytest.mark.parametrize("value, passes", [(1.0 + 0.9e-9, True), (1.0 + 1.1e-9, False), (-0.9e-9, True), (-1.1e-9, False)])
+def test_check_bound_decides_at_its_tolerance(value, passes):
+    r = V.check_bound([0.5, value], lower=0.0, upper=1.0, atol=1e-9, strict=False)
+    assert r.passed is passes
+    assert r.reference == "in [0, 1]" and r.observed == pytest.approx(value)
+
+
+def test_bound_reports_observed_value_and_bound():
+    r = V.check_bound([0.2, 0.7, 0.4], upper=1.0)
+    assert r.observed == 0.7 and r.reference == "<= 1" and r.kind == "bound"
+    assert "observed 0.7" in str(r)
+    r = V.check_bound([0.2, 0.7], lower=0.5, strict=False)
+    assert r.observed == 0.2 and not r.passed
+
+
+def test_check_raises_fails_when_nothing_is_raised():
+    def guard(x):
+        if x < 0:
+            raise ValueError("x: must be >= 0")
+        return x
+    assert V.check_raises(lambda: guard(-1), ValueError, "negative refused", match="x: must be").passed
+    r = V.check_raises(lambda: guard(1), ValueError, "positive refused", strict=False)
+    assert not r.passed and "NOT refused" in r.detail
+    r = V.check_raises(lambda: guard(-1), ValueError, "wrong message", match="y: ", strict=False)
+    assert not r.passed and "does not match" in r.detail
+    r = V.check_raises(lambda: 1 / 0, ValueError, "other error", strict=False)
+    assert not r.passed and "ZeroDivisionError" in r.detail
+    with pytest.raises(VerificationError, match="positive refused"):
+        V.check_raises(lambda: guard(1), ValueError, "positive refused")
+
+
+def test_tables_escape_labels_and_show_booleans_and_three_digits():
+    checks = V.ChapterChecks("Lyapunov")
+    checks.add(V.check_close(1.0, 1.0 + 1e-13, "sum = <tr D> | trace", rtol=1.12e-2))
+    checks.add(V.check_true(True, "a 2-cycle exists"))
+    checks.add(V.check_bound([0.3], upper=1.0, atol=1.234e-7, name="rho < 1"))
+    t = checks.table()
+    assert "&lt;tr D&gt;" in t and "<tr D>" not in t and "\\|" in t
+    assert "| true | true |" in t and "0e+00" not in t
+    assert "1.23e-07" in t and "| 0.3 | &lt;= 1 |" in t
+    assert checks.summary() == "Lyapunov: 3 checks, all passed (1 numeric, 1 bound, 1 boolean)."
+    md = checks._repr_markdown_()
+    assert md.startswith("<details>") and "Show the table" in md and t in md
+
+
+# ----------------------------------------------------------------------------- claim verdicts
+def test_decision_rule_verdicts():
+    gt = V.DecisionRule("greater", 0.0)
+    assert (gt.decide(0.1, 0.5), gt.decide(-0.5, -0.1), gt.decide(-0.1, 0.2)) == ("supported", "contradicted", "inconclusive")
+    lt = V.DecisionRule("less", 1.0)
+    assert (lt.decide(0.1, 0.5), lt.decide(1.5, 2.0), lt.decide(0.5, 1.5)) == ("supported", "contradicted", "inconclusive")
+    w = V.DecisionRule("within", (1.5, 2.5))
+    assert (w.decide(1.8, 2.2), w.decide(0.9, 1.2), w.decide(1.2, 1.8)) == ("supported", "contradicted", "inconclusive")
+    assert w.description == "95% interval inside [1.5, 2.5]"
+    with pytest.raises(ValueError, match="interval: must be finite"):
+        gt.decide(float("nan"), 1.0)
+    with pytest.raises(ValueError, match="kind: must be"):
+        V.DecisionRule("bigger", 0.0)
+    with pytest.raises(ValueError, match="threshold: need finite low < high"):
+        V.DecisionRule("within", (2.0, 1.0))
+
+
+def test_a_verdict_flips_when_its_data_change():
+    rule = V.DecisionRule("greater", 0.0)
+    rng = np.random.default_rng(0)
+    up = rng.normal(1.0, 0.3, 12)
+    v = V.claim_verdict("weights grow", rule=rule, statistic="mean change", samples=up, source="note 001 §5.1")
+    assert v.verdict == "supported" and v.n == 12 and v.low > 0 and v.method == "bootstrap"
+    assert v.check().passed and not v.check("contradicted").passed
+    assert V.claim_verdict("weights grow", rule=rule, statistic="mean change", samples=-up).verdict == "contradicted"
+    assert V.claim_verdict("weights grow", rule=rule, statistic="mean change", samples=up - up.mean()).verdict == "inconclusive"
+    printed, corrected = V.claim_verdict("weights grow", rule=rule, statistic="s", samples=-up).errata_checks()
+    assert not printed.passed and corrected.passed
+    t = V.claim_verdict("weights grow", rule=rule, statistic="s", samples=up, method="t")
+    assert t.low < t.estimate < t.high and t.method == "t"
+
+
+def test_claim_verdict_refuses_nan_and_too_few_samples():
+    rule = V.DecisionRule("greater", 0.0)
+    with pytest.raises(ValueError, match="samples: must be finite"):
+        V.claim_verdict("c", rule=rule, statistic="s", samples=[1.0, np.nan, 2.0])
+    with pytest.raises(ValueError, match="samples: need at least 2"):
+        V.claim_verdict("c", rule=rule, statistic="s", samples=[1.0])
+    with pytest.raises(ValueError, match="interval: need finite low <= estimate <= high"):
+        V.claim_verdict("c", rule=rule, statistic="s", estimate=3.0, interval=(0.0, 1.0), n=5)
+    with pytest.raises(TypeError, match="rule: must be a DecisionRule"):
+        V.claim_verdict("c", rule="greater", statistic="s", samples=[1.0, 2.0])
+    v = V.claim_verdict("c", rule=rule, statistic="s", estimate=0.5, interval=(0.2, 0.8), n=30)
+    assert v.verdict == "supported" and v.method == "given"
+    assert "**supported**" in V.VerdictTable([v])._repr_markdown_()
+
+
+def test_bootstrap_interval_covers_the_mean():
+    rng = np.random.default_rng(1)
+    x = rng.normal(2.0, 1.0, 400)
+    est, lo, hi = V.bootstrap_interval(x)
+    half = 1.96 / np.sqrt(400)
+    assert lo < 2.0 < hi and abs((hi - lo) / 2 - half) < 0.2 * half and lo < est < hi

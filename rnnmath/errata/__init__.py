@@ -23,11 +23,25 @@ from typing import Callable, Optional
 
 from ..verify import CheckResult
 
-__all__ = ["KINDS", "NOTES", "Discrepancy", "Outcome", "register", "load_all", "records", "run_all"]
+__all__ = ["KINDS", "EDITORIAL_KINDS", "NOTES", "Discrepancy", "Outcome", "register", "load_all", "records", "run_all"]
 
 #: Kinds of discrepancy.  A "typo" changes nothing mathematically; the others
-#: change a result and must come with a failing check.
-KINDS = ("typo", "sign", "index", "factor", "wrong claim", "unfinished")
+#: change a result or a reading and must come with a check whose printed side fails.
+#:
+#: * ``"sign"``, ``"index"``, ``"factor"``: a printed formula is wrong in that way;
+#: * ``"wrong claim"``: a statement of the note is false (a counterexample computes it);
+#: * ``"not reproduced"``: an empirical claim of the note that the book's experiment
+#:   contradicts (a claim verdict, :class:`rnnmath.verify.ClaimVerdict`, decides it);
+#: * ``"unfinished"``: the note stops before the result, which the book completes;
+#: * ``"omission"``: a step or a term is left out, the rest is right (e.g. ``b -> T b``);
+#: * ``"unstated convention"``: the note is right under a convention it does not state
+#:   (the check shows the printed form failing under the other, common convention);
+#: * ``"clarification"``: the note's words admit a false reading (checked) and a true one.
+KINDS = ("typo", "sign", "index", "factor", "wrong claim", "not reproduced", "unfinished", "omission",
+         "unstated convention", "clarification")
+
+#: Kinds recorded without a check: they change nothing that can be computed.
+EDITORIAL_KINDS = ("typo",)
 
 #: The five source notes (file name -> short citation).
 NOTES = {
@@ -48,12 +62,29 @@ class Outcome:
     corrected: Optional[CheckResult]
 
     @property
+    def editorial(self) -> bool:
+        """True for a record without a check (a typo): shown as editorial, never "confirmed"."""
+        return self.record.check is None
+
+    @property
     def confirmed(self) -> bool:
-        """True when the printed form fails and the corrected form passes."""
+        """True when a check ran and the printed form fails while the corrected form passes."""
         if self.record.check is None:
-            return self.record.kind == "typo"
+            return False
         return (self.printed is not None and not self.printed.passed
                 and self.corrected is not None and self.corrected.passed)
+
+    @property
+    def status(self) -> str:
+        """``"confirmed"``, ``"editorial"`` (no check) or ``"NOT CONFIRMED"``."""
+        if self.editorial:
+            return "editorial"
+        return "confirmed" if self.confirmed else "NOT CONFIRMED"
+
+    @property
+    def ok(self) -> bool:
+        """What the registry's tests require: an editorial record or a confirmed one."""
+        return self.editorial or self.confirmed
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,7 @@ class Discrepancy:
             raise ValueError(f"kind: {self.kind!r} is not one of {KINDS}")
         if not str(self.equation).strip():
             raise ValueError("equation: must name the printed equation number or a claim id")
-        if self.check is None and self.kind != "typo":
+        if self.check is None and self.kind not in EDITORIAL_KINDS:
             raise ValueError(f"check: a {self.kind!r} discrepancy needs a check showing the printed form failing")
 
     @property

@@ -20,7 +20,8 @@ def main(argv=None) -> int:
         d = r.as_dict()
         if args.run:
             out = r.run()
-            d["confirmed"] = out.confirmed
+            d["status"] = out.status
+            d["ok"] = out.ok
         rows.append(d)
     if args.json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
@@ -31,10 +32,10 @@ def main(argv=None) -> int:
     print(header)
     print("-" * len(header))
     for d in rows:
-        flag = "" if not args.run else ("  [confirmed]" if d["confirmed"] else "  [NOT CONFIRMED]")
+        flag = "" if not args.run else f"  [{d['status']}]"
         print(f"{d['note']:<26} {d['equation']:<{width}} {d['kind']:<12} {d['summary']}{flag}")
     print(f"\n{len(rows)} discrepancies")
-    if args.run and not all(d["confirmed"] for d in rows):
+    if args.run and not all(d["ok"] for d in rows):
         return 1
     return 0
 

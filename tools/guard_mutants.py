@@ -1,0 +1,78 @@
+"""Delete each input guard of a module once and check that some test fails (mutation test).
+
+A guard is a ``raise ValueError(...)`` or ``raise TypeError(...)`` statement.  For each one,
+the module's source is rewritten with that statement replaced by ``pass`` (line numbers are
+kept), the given tests are run, and the guard is *killed* when at least one test fails.
+Surviving guards are either untested or redundant; both deserve a look.
+
+Usage::
+
+    .venv/bin/python tools/guard_mutants.py rnnmath/validation.py tests/test_validation.py tests/sweep/test_sweep_core.py
+
+Prints one line per guard and a summary; exits 1 if any guard survives.  The module file is
+restored afterwards (also on Ctrl-C).
+"""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def guards(source: str) -> list:
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            f = node.exc.func
+            name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
+            if name in ("ValueError", "TypeError"):
+                out.append((node.lineno, node.end_lineno))
+    return sorted(out)
+
+
+def mutate(source: str, span) -> str:
+    lines = source.splitlines(keepends=True)
+    a, b = span
+    first = lines[a - 1]
+    indent = first[: len(first) - len(first.lstrip())]
+    lines[a - 1] = f"{indent}pass  # guard removed by tools/guard_mutants.py\n"
+    for i in range(a, b):
+        lines[i] = "\n"
+    return "".join(lines)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    module, tests = Path(argv[0]).resolve(), argv[1:]
+    original = module.read_text()
+    spans = guards(original)
+    env = dict(os.environ, OMP_NUM_THREADS="1", RNNMATH_SCALE="quick", PYTHONDONTWRITEBYTECODE="1")
+    survived = []
+    try:
+        for span in spans:
+            module.write_text(mutate(original, span))
+            proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                                  cwd=ROOT, env=env, capture_output=True, text=True)
+            if proc.returncode in (2, 3, 4, 5):  # usage error, interrupted, no tests collected
+                raise SystemExit(f"guard_mutants: pytest could not run the tests (exit {proc.returncode}):\n"
+                                 f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+            killed = proc.returncode == 1
+            text = original.splitlines()[span[0] - 1].strip()
+            print(f"{'killed  ' if killed else 'SURVIVED'} {module.name}:{span[0]}  {text[:90]}", flush=True)
+            if not killed:
+                survived.append(span)
+    finally:
+        module.write_text(original)
+    print(f"guard_mutants: {len(spans) - len(survived)} of {len(spans)} guards killed by {' '.join(tests)}")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
