@@ -12,11 +12,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 # keep torch's default threads (rnnmath.linalg guards the batched-LU fault of torch 2.13.0)
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv book test test-unit test-notebooks test-browser lab clean clean-notebooks benchmarks errata
+.PHONY: help venv book test test-unit test-notebooks test-seeds test-threads test-browser lab clean clean-notebooks benchmarks errata
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
 	@echo "make test        unit tests + every chapter under nbval + book build, warnings as errors"
+	@echo "make test-seeds  execute every chapter again under two other seeds (RNNMATH_SEED_OFFSET=1, 2)"
+	@echo "make test-threads  execute every chapter with 1 and with 2 threads and compare the outputs"
 	@echo "make test-browser  open every built page in headless Chromium (needs apt packages chromium chromium-driver)"
 	@echo "make lab         JupyterLab on the chapters"
 	@echo "make benchmarks  run benchmarks/ (prints speed ratios)"
@@ -54,6 +56,18 @@ test-unit: $(STAMP)
 test-notebooks: export RNNMATH_SCALE = quick
 test-notebooks: $(STAMP)
 	$(THREADS) $(BIN)/python -m pytest book --nbval-lax -n $(JOBS) --dist loadfile -p no:cacheprovider
+
+# Seed robustness: every chapter executed again under two other seeds (quick preset).
+test-seeds: export RNNMATH_SCALE = quick
+test-seeds: $(STAMP)
+	cd tools && ../$(BIN)/python run_chapters.py --jobs $(JOBS) --out ../_build/seeds \
+		--env RNNMATH_SEED_OFFSET=1 --env RNNMATH_SEED_OFFSET=2
+
+# Thread independence: every chapter with one and with two threads, outputs compared.
+test-threads: export RNNMATH_SCALE = quick
+test-threads: $(STAMP)
+	cd tools && ../$(BIN)/python compare_runs.py --jobs 1 --out ../_build/threads \
+		--a OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 --b OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
 
 # The rendered book in a real browser: serves _build/html on localhost, opens every page in
 # headless Chromium with non-local hosts unresolvable, checks MathJax, figures, links,
