@@ -98,3 +98,16 @@ def test_range_bounds_are_inclusive_and_exact():
         val.require_in_range(1.0 + 1e-12, "p", 0, 1)
     with pytest.raises(ValueError, match=r"p: must lie in \[0, 1\]"):
         val.require_in_range(-1e-300, "p", 0, 1)
+
+
+def test_guards_the_mutation_run_showed_untested():
+    """Each of these guards survived its deletion before these cases (tools/guard_mutants.py)."""
+    with pytest.raises(ValueError, match="A: spectral norm needs a matrix"):
+        val.spectral_norm(torch.ones(3), "A")
+
+    class Opaque:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("cannot convert")
+
+    with pytest.raises(TypeError, match="tau: must be a real number or array"):
+        val.require_positive(Opaque(), "tau")

@@ -306,3 +306,12 @@ def test_bootstrap_interval_covers_the_mean():
     est, lo, hi = V.bootstrap_interval(x)
     half = 1.96 / np.sqrt(400)
     assert lo < 2.0 < hi and abs((hi - lo) / 2 - half) < 0.2 * half and lo < est < hi
+
+
+def test_guards_the_mutation_run_showed_untested():
+    with pytest.raises(ValueError, match="points: every point must be a float64 torch tensor"):
+        V.check_functions_agree(torch.sin, torch.sin, [torch.ones(2)])
+    with pytest.raises(TypeError, match="upper: must be a real number"):
+        V.check_bound([1.0], upper="1")
+    with pytest.raises(TypeError, match="lower: must be a real number"):
+        V.check_bound([1.0], lower=True)
