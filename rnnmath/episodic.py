@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as _np
 import torch
 
-from .validation import (require_finite, require_ndim, require_positive, require_psd, require_shape,
-                         require_square, require_symmetric)
+from .validation import (require_finite, require_in_range, require_ndim, require_positive, require_psd,
+                         require_shape, require_square, require_symmetric)
 
 __all__ = [
     "elman_weight",
@@ -44,12 +44,87 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable, Callable]] = {
 }
 
 
+# --------------------------------------------------------------------------- #
+# Input validation (every public function refuses bad input with the argument's name)
+# --------------------------------------------------------------------------- #
+_FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+def _tensor(x, name: str, *, min_ndim: int = 1, like: torch.Tensor | None = None) -> torch.Tensor:
+    """``x`` as a finite, non-empty float32/float64 tensor; lists and numpy arrays become float64.
+
+    A torch tensor of another dtype (int, bool, complex, float16) is refused with TypeError, so
+    that nothing is silently truncated or cast.  ``like`` gives the device for converted input.
+    """
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        if isinstance(x, (str, bytes)) or x is None or callable(x):
+            raise TypeError(f"{name}: must be a float tensor or a real array, got {type(x).__name__}")
+        try:
+            arr = _np.asarray(x)
+        except Exception:
+            raise TypeError(f"{name}: must be a float tensor or a real array, got {type(x).__name__}") from None
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: must be a float tensor or a real array, got dtype {arr.dtype}")
+        t = torch.as_tensor(arr.astype(_np.float64), device=None if like is None else like.device)
+    if t.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name}: must be a floating-point tensor (float32 or float64), got dtype {t.dtype}")
+    if t.ndim < min_ndim:
+        raise ValueError(f"{name}: must have at least {min_ndim} dimension(s), got shape {tuple(t.shape)}")
+    if t.numel() == 0:
+        raise ValueError(f"{name}: is empty (shape {tuple(t.shape)})")
+    require_finite(t, name)
+    return t
+
+
+def _same_dtype(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
+    if t.dtype != ref.dtype:
+        raise TypeError(f"{name}: dtype {t.dtype} differs from {ref_name}'s dtype {ref.dtype}; convert one of them")
+
+
+def _broadcast(t: torch.Tensor, name: str, core: int, ref: torch.Tensor, ref_name: str, ref_core: int) -> None:
+    """The batch (leading) shapes of ``t`` and ``ref`` must broadcast."""
+    a, b = tuple(t.shape[:t.ndim - core]), tuple(ref.shape[:ref.ndim - ref_core])
+    try:
+        torch.broadcast_shapes(a, b)
+    except RuntimeError:
+        raise ValueError(f"{name}: batch shape {a} does not broadcast with {ref_name}'s batch shape {b}") from None
+
+
+def _int(v, name: str, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, _np.integer)) or v < low:
+        raise ValueError(f"{name}: must be a {'positive' if low == 1 else 'non-negative' if low == 0 else f'>= {low}'} "
+                         f"integer, got {v!r}")
+    return int(v)
+
+
+def _flag(v, name: str) -> bool:
+    if not isinstance(v, (bool, _np.bool_)):
+        raise TypeError(f"{name}: must be a bool, got {type(v).__name__} {v!r}")
+    return bool(v)
+
+
+def _pos(v, name: str, strict: bool = True) -> float:
+    """A finite positive (or, with ``strict=False``, non-negative) real scalar."""
+    require_positive(v, name, strict=strict)
+    require_finite(v, name)
+    return float(v)
+
+
+def _real(v, name: str):
+    """A finite real scalar or tensor (NaN and inf refused)."""
+    require_in_range(v, name)
+    require_finite(v, name)
+    return v
+
+
 def _activation(sigma: str | Callable) -> Callable:
     if callable(sigma):
         return sigma
     try:
         return ACTIVATIONS[sigma][0]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(f"sigma: unknown activation {sigma!r}; known: {sorted(ACTIVATIONS)} or a callable") from None
 
 
@@ -67,18 +142,20 @@ def elman_weight(Xi: torch.Tensor, Phi: torch.Tensor) -> torch.Tensor:
     -------
     W : tensor, shape ``(..., N_f, N_f)``
     """
-    require_ndim(Xi, "Xi", (2, 3))
-    require_square(Phi, "Phi")
-    if Phi.shape[-1] != Xi.shape[-1]:
-        raise ValueError(f"Phi: must be N_h x N_h with N_h = Xi.shape[-1] = {Xi.shape[-1]}, got shape {tuple(Phi.shape)}")
+    Xi, Phi, _, _ = _check_network(Xi, Phi)
     eye = torch.eye(Phi.shape[-1], dtype=Phi.dtype, device=Phi.device)
     return Xi @ (eye + Phi.transpose(-1, -2)) @ Xi.transpose(-1, -2)
 
 
-def _check_state(W: torch.Tensor, x: torch.Tensor) -> None:
-    require_square(W, "W")
-    if x.shape[-1] != W.shape[-1]:
-        raise ValueError(f"x: last dimension must equal N_f = {W.shape[-1]}, got shape {tuple(x.shape)}")
+def _check_matrix(W, name: str = "W") -> torch.Tensor:
+    W = _tensor(W, name, min_ndim=2)
+    require_square(W, name)
+    return W
+
+
+def _check_state(W, x, x_name: str = "x"):
+    W = _check_matrix(W, "W")
+    return W, _check_vec(x, x_name, W.shape[-1], "N_f", W, "W")
 
 
 def feature_map(W: torch.Tensor, x: torch.Tensor, sigma: str | Callable = "tanh") -> torch.Tensor:
@@ -87,14 +164,14 @@ def feature_map(W: torch.Tensor, x: torch.Tensor, sigma: str | Callable = "tanh"
     ``x`` has shape ``(..., N_f)``; batches of states (and of matrices
     ``W`` of shape ``(..., N_f, N_f)``) broadcast.
     """
-    _check_state(W, x)
+    W, x = _check_state(W, x)
     s = _activation(sigma)
     return (W @ s(x).unsqueeze(-1)).squeeze(-1)
 
 
 def rate_map(W: torch.Tensor, x: torch.Tensor, sigma: str | Callable = "tanh") -> torch.Tensor:
     """The rate-space (Elman RNN) update ``g(x) = sigma(W x)`` (note 000, Eq. 10)."""
-    _check_state(W, x)
+    W, x = _check_state(W, x)
     s = _activation(sigma)
     return s((W @ x.unsqueeze(-1)).squeeze(-1))
 
@@ -104,12 +181,19 @@ def iterate_map(step: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, 
 
     Returns a tensor of shape ``(n_steps + 1, *x0.shape)``.
     """
-    if not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"n_steps: must be a non-negative integer, got {n_steps!r}")
-    require_finite(x0, "x0")
+    if not callable(step):
+        raise TypeError(f"step: must be callable (a map x -> x'), got {type(step).__name__}")
+    n_steps = _int(n_steps, "n_steps", 0)
+    x0 = _tensor(x0, "x0", min_ndim=0)
     out = [x0]
-    for _ in range(n_steps):
-        out.append(step(out[-1]))
+    for k in range(n_steps):
+        nxt = step(out[-1])
+        if not isinstance(nxt, torch.Tensor) or nxt.shape != x0.shape:
+            raise ValueError(f"step: must return a tensor of shape {tuple(x0.shape)}, got "
+                             f"{tuple(nxt.shape) if isinstance(nxt, torch.Tensor) else type(nxt).__name__} at step {k}")
+        if not bool(torch.isfinite(nxt).all()):
+            raise ValueError(f"step: returned non-finite values (NaN/inf) at step {k}")
+        out.append(nxt)
     return torch.stack(out)
 
 
@@ -136,6 +220,8 @@ __all__ += [
     "tracking_energy",
     "cccp_energy",
     "cccp_update",
+    "SUP_DERIVATIVE",
+    "descent_margin",
     "cccp_decrease",
     "bregman_lagrangian",
     "random_networks",
@@ -161,9 +247,9 @@ __all__ += [
 ]
 
 
-def _check_name(sigma: str) -> str:
+def _check_name(sigma: str, name: str = "sigma") -> str:
     if not isinstance(sigma, str) or sigma not in ACTIVATIONS:
-        raise ValueError(f"sigma: must be one of {sorted(ACTIVATIONS)} for energy work, got {sigma!r}")
+        raise ValueError(f"{name}: must be one of {sorted(ACTIVATIONS)} for energy work, got {sigma!r}")
     return sigma
 
 
@@ -197,6 +283,7 @@ LAGRANGIANS: dict[str, dict[str, Callable]] = {
 def activation_derivatives(x: torch.Tensor, sigma: str = "tanh"):
     """Return ``(sigma(x), sigma'(x), sigma''(x))`` elementwise (same shape as ``x``)."""
     name = _check_name(sigma)
+    x = _tensor(x, "x", min_ndim=0)
     s, _, d1 = ACTIVATIONS[name]
     return s(x), d1(x), LAGRANGIANS[name]["second"](x)
 
@@ -206,7 +293,8 @@ def lagrangian(x: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
 
     For tanh, ``L = sum log cosh x`` (Eq. 32).  ``x``: ``(..., N)`` -> ``(...,)``.
     """
-    return LAGRANGIANS[_check_name(sigma)]["ell"](x).sum(-1)
+    name = _check_name(sigma)
+    return LAGRANGIANS[name]["ell"](_tensor(x, "x")).sum(-1)
 
 
 def legendre_dual(s: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
@@ -216,22 +304,36 @@ def legendre_dual(s: torch.Tensor, sigma: str = "tanh") -> torch.Tensor:
     (book chapter 05).  ``s``: ``(..., N)`` inside the range of ``sigma`` -> ``(...,)``.
     """
     name = _check_name(sigma)
+    s = _tensor(s, "s")
     if name in ("tanh", "softsign") and bool((s.abs() >= 1).any()):
         raise ValueError(f"s: must lie in the open range (-1, 1) of {name}, got max |s| = {float(s.abs().max()):.6g}")
     return LAGRANGIANS[name]["dual"](s).sum(-1)
 
 
-def _check_network(Xi: torch.Tensor, Phi: torch.Tensor) -> tuple[int, int]:
-    require_ndim(Xi, "Xi", (2, 3))
+def _check_network(Xi, Phi):
+    """Validated ``(Xi, Phi, N_f, N_h)``: finite float tensors, ``Xi`` ``(..., N_f, N_h)``, ``Phi`` ``(..., N_h, N_h)``."""
+    if isinstance(Xi, torch.Tensor) or _np.ndim(Xi) != 0:
+        require_ndim(Xi, "Xi", (2, 3))
+    Xi = _tensor(Xi, "Xi", min_ndim=2)
+    Phi = _tensor(Phi, "Phi", min_ndim=2, like=Xi)
     require_square(Phi, "Phi")
     if Phi.shape[-1] != Xi.shape[-1]:
         raise ValueError(f"Phi: must be N_h x N_h with N_h = Xi.shape[-1] = {Xi.shape[-1]}, got shape {tuple(Phi.shape)}")
-    return Xi.shape[-2], Xi.shape[-1]
+    _same_dtype(Phi, "Phi", Xi, "Xi")
+    _broadcast(Phi, "Phi", 2, Xi, "Xi", 2)
+    return Xi, Phi, Xi.shape[-2], Xi.shape[-1]
 
 
-def _check_vec(v: torch.Tensor, name: str, n: int, what: str) -> None:
-    if v.ndim < 1 or v.shape[-1] != n:
+def _check_vec(v, name: str, n: int, what: str, ref: torch.Tensor | None = None, ref_name: str = "",
+               ref_core: int = 2) -> torch.Tensor:
+    """``v`` as a validated tensor ``(..., n)`` matching ``ref``'s dtype, with a batch shape broadcasting with it."""
+    v = _tensor(v, name, like=ref)
+    if v.shape[-1] != n:
         raise ValueError(f"{name}: last dimension must equal {what} = {n}, got shape {tuple(v.shape)}")
+    if ref is not None:
+        _same_dtype(v, name, ref, ref_name)
+        _broadcast(v, name, 1, ref, ref_name, ref_core)
+    return v
 
 
 def _mv(M: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -257,6 +359,14 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a * b).sum(-1)
 
 
+def _check_full_state(x, h, y, Xi, Phi, names=("x", "h", "y")):
+    Xi, Phi, nf, nh = _check_network(Xi, Phi)
+    x = _check_vec(x, names[0], nf, "N_f", Xi, "Xi")
+    h = _check_vec(h, names[1], nh, "N_h", Xi, "Xi")
+    y = _check_vec(y, names[2], nf, "N_f", Xi, "Xi")
+    return Xi, Phi, x, h, y
+
+
 def energy_terms(x, h, y, Xi, Phi, sigma_f: str = "tanh", sigma_h: str | None = None,
                  alpha_s: float = 1.0, alpha_c: float = 1.0) -> dict:
     """The four terms of the three-population energy (note 000, Eq. 2).
@@ -277,13 +387,14 @@ def energy_terms(x, h, y, Xi, Phi, sigma_f: str = "tanh", sigma_h: str | None = 
     -------
     dict ``{"E1", "E2", "E3", "E4"}`` of tensors ``(...,)``.
     """
-    nf, nh = _check_network(Xi, Phi)
-    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f"); _check_vec(h, "h", nh, "N_h")
-    sf = ACTIVATIONS[_check_name(sigma_f)][0](x)
+    Xi, Phi, x, h, y = _check_full_state(x, h, y, Xi, Phi)
+    alpha_s = _pos(alpha_s, "alpha_s", strict=False)
+    alpha_c = float(_real(alpha_c, "alpha_c"))
+    sf = ACTIVATIONS[_check_name(sigma_f, "sigma_f")][0](x)
     if sigma_h is None:
         sh, Lh = h, 0.5 * (h**2).sum(-1)
     else:
-        sh, Lh = ACTIVATIONS[_check_name(sigma_h)][0](h), lagrangian(h, sigma_h)
+        sh, Lh = ACTIVATIONS[_check_name(sigma_h, "sigma_h")][0](h), lagrangian(h, sigma_h)
     return {
         "E1": _dot(x, sf) - lagrangian(x, sigma_f),
         "E2": _dot(h, sh) - Lh,
@@ -307,12 +418,20 @@ def continuous_rhs(x, h, y, Xi, Phi, T_f: float = 1.0, T_h: float = 1.0, T_d: fl
     ``T_h dV_h/dt = sqrt(alpha_s) Xi^T sigma_f(V_f) + alpha_c Phi^T Xi^T V_d - V_h``,
     ``T_d dV_d/dt = sigma_f(V_f) - V_d``.  Shapes as in :func:`energy_terms`.
     """
-    for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")):
-        require_positive(v, n)
-    nf, nh = _check_network(Xi, Phi)
-    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f"); _check_vec(h, "h", nh, "N_h")
-    sf = ACTIVATIONS[_check_name(sigma_f)][0](x)
-    sh = h if sigma_h is None else ACTIVATIONS[_check_name(sigma_h)][0](h)
+    T_f, T_h, T_d = (_pos(v, n) for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")))
+    Xi, Phi, x, h, y = _check_full_state(x, h, y, Xi, Phi)
+    alpha_s = _pos(alpha_s, "alpha_s", strict=False)
+    alpha_c = float(_real(alpha_c, "alpha_c"))
+    _check_name(sigma_f, "sigma_f")
+    if sigma_h is not None:
+        _check_name(sigma_h, "sigma_h")
+    return _rhs(x, h, y, Xi, Phi, T_f, T_h, T_d, sigma_f, sigma_h, alpha_s, alpha_c)
+
+
+def _rhs(x, h, y, Xi, Phi, T_f, T_h, T_d, sigma_f, sigma_h, alpha_s, alpha_c):
+    """Eq. 1 without validation (inner loops)."""
+    sf = ACTIVATIONS[sigma_f][0](x)
+    sh = h if sigma_h is None else ACTIVATIONS[sigma_h][0](h)
     XiT = Xi.transpose(-1, -2)
     dx = (_math.sqrt(alpha_s) * _mv(Xi, sh) - x) / T_f
     dh = (_math.sqrt(alpha_s) * _mv(XiT, sf) + alpha_c * _mv(Phi.transpose(-1, -2), _mv(XiT, y)) - h) / T_h
@@ -332,6 +451,8 @@ def energy_rate_terms(x, h, y, Xi, Phi, T_f: float = 1.0, T_h: float = 1.0, T_d:
     non-positive for increasing activations, the third has no sign.
     """
     dx, dh, dy = continuous_rhs(x, h, y, Xi, Phi, T_f, T_h, T_d, sigma_f, sigma_h, alpha_s, alpha_c)
+    Xi, Phi, x, h, y = _check_full_state(x, h, y, Xi, Phi)
+    T_f, T_h, alpha_c = float(T_f), float(T_h), float(alpha_c)
     d1f = ACTIVATIONS[sigma_f][2](x)
     if sigma_h is None:
         d1h, sh = torch.ones_like(h), h
@@ -361,24 +482,33 @@ def integrate_continuous(x0, Xi, Phi, t_eval, T_f: float = 1.0, T_h: float = 1e-
     from scipy.integrate import solve_ivp
 
     require_ndim(Xi, "Xi", 2)
-    nf, nh = _check_network(torch.as_tensor(Xi), torch.as_tensor(Phi))
-    Xi_n = _np.asarray(torch.as_tensor(Xi, dtype=torch.float64).cpu())
-    Phi_n = _np.asarray(torch.as_tensor(Phi, dtype=torch.float64).cpu())
-    x0 = _np.asarray(torch.as_tensor(x0, dtype=torch.float64).cpu())
-    require_shape(x0, "x0", (nf,))
-    for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")):
-        require_positive(v, n)
-    sig = {"tanh": _np.tanh, "asinh": _np.arcsinh, "softsign": lambda u: u / (1 + _np.abs(u))}[_check_name(sigma_f)]
+    Xi, Phi, nf, nh = _check_network(Xi, Phi)
+    Xi_n = Xi.detach().to(torch.float64).cpu().numpy()
+    Phi_n = Phi.detach().to(torch.float64).cpu().numpy()
+
+    def vec(v, name, n):
+        v = _tensor(v, name).detach().to(torch.float64).cpu().numpy()
+        require_shape(v, name, (n,))
+        return v
+
+    x0 = vec(x0, "x0", nf)
+    T_f, T_h, T_d = (_pos(v, n) for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")))
+    rtol, atol = _pos(rtol, "rtol"), _pos(atol, "atol")
+    t_eval = _tensor(t_eval, "t_eval").detach().to(torch.float64).cpu().numpy()
+    if t_eval.ndim != 1 or t_eval.size < 2:
+        raise ValueError(f"t_eval: must be a 1-D sequence of at least 2 times, got shape {t_eval.shape}")
+    if not _np.all(_np.diff(t_eval) > 0):
+        raise ValueError("t_eval: must be strictly increasing")
+    sig = {"tanh": _np.tanh, "asinh": _np.arcsinh, "softsign": lambda u: u / (1 + _np.abs(u))}[_check_name(sigma_f, "sigma_f")]
     s0 = sig(x0)
-    h0 = (Xi_n.T @ s0 + Phi_n.T @ Xi_n.T @ s0) if h0 is None else _np.asarray(h0, dtype=float)
-    y0 = s0 if y0 is None else _np.asarray(y0, dtype=float)
+    h0 = (Xi_n.T @ s0 + Phi_n.T @ Xi_n.T @ s0) if h0 is None else vec(h0, "h0", nh)
+    y0 = s0 if y0 is None else vec(y0, "y0", nf)
 
     def rhs(_t, z):
         x, h, y = z[:nf], z[nf:nf + nh], z[nf + nh:]
         s = sig(x)
         return _np.concatenate([(Xi_n @ h - x) / T_f, (Xi_n.T @ s + Phi_n.T @ (Xi_n.T @ y) - h) / T_h, (s - y) / T_d])
 
-    t_eval = _np.asarray(t_eval, dtype=float)
     sol = solve_ivp(rhs, (t_eval[0], t_eval[-1]), _np.concatenate([x0, h0, y0]), method="Radau",
                     t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:  # pragma: no cover - solver failure is reported, never hidden
@@ -389,12 +519,14 @@ def integrate_continuous(x0, Xi, Phi, t_eval, T_f: float = 1.0, T_h: float = 1e-
 
 def reduced_ode_rhs(x, W, sigma: str = "tanh"):
     """Slow-manifold ODE ``T_f dV_f/dt = W sigma(V_f) - V_f`` left when ``T_h, T_d -> 0`` (Eq. 6), ``T_f = 1``."""
+    W, x = _check_state(W, x)
     return feature_map(W, x, _activation(_check_name(sigma))) - x
 
 
 def euler_feature_step(x, W, dt: float = 1.0, sigma: str = "tanh"):
     """Euler step ``x + dt (W sigma(x) - x)`` of :func:`reduced_ode_rhs`; ``dt = T_f = 1`` gives Eq. 7."""
-    require_positive(dt, "dt")
+    dt = _pos(dt, "dt")
+    W, x = _check_state(W, x)
     return x + dt * reduced_ode_rhs(x, W, sigma)
 
 
@@ -414,8 +546,8 @@ def energy_feature_terms(x, y, Xi, Phi, sigma: str = "tanh") -> dict:
 
     Returns dict ``{"E1", "quad", "cross", "delay"}`` of tensors ``(...,)``.
     """
-    nf, _ = _check_network(Xi, Phi)
-    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f")
+    Xi, Phi, nf, _ = _check_network(Xi, Phi)
+    x = _check_vec(x, "x", nf, "N_f", Xi, "Xi"); y = _check_vec(y, "y", nf, "N_f", Xi, "Xi")
     A, B, C = _feature_mats(Xi, Phi)
     s = ACTIVATIONS[_check_name(sigma)][0](x)
     return {
@@ -436,8 +568,8 @@ def adiabatic_step(x, y, Xi, Phi, sigma: str = "tanh"):
 
     With ``y = sigma(x)`` it is the Elman feature update ``W sigma(x)`` of Eq. 7.
     """
-    nf, _ = _check_network(Xi, Phi)
-    _check_vec(x, "x", nf, "N_f"); _check_vec(y, "y", nf, "N_f")
+    Xi, Phi, nf, _ = _check_network(Xi, Phi)
+    x = _check_vec(x, "x", nf, "N_f", Xi, "Xi"); y = _check_vec(y, "y", nf, "N_f", Xi, "Xi")
     A, B, _ = _feature_mats(Xi, Phi)
     return _mv(A, ACTIVATIONS[_check_name(sigma)][0](x)) + _mv(B, y)
 
@@ -451,6 +583,8 @@ def delta_energy_terms(x0, x1, y0, y1, Xi, Phi, sigma: str = "tanh") -> dict:
     Returns dict ``{"dE1", "dE2", "dE3", "dE4", "dE5"}``: the changes of ``x^T s``, of ``-L``,
     of ``-1/2 s^T A s``, of ``-s^T B y`` and of ``-1/2 y^T C y``.
     """
+    Xi, Phi, nf, _ = _check_network(Xi, Phi)
+    x0, x1, y0, y1 = (_check_vec(v, n, nf, "N_f", Xi, "Xi") for v, n in ((x0, "x0"), (x1, "x1"), (y0, "y0"), (y1, "y1")))
     A, B, C = _feature_mats(Xi, Phi)
     sig = ACTIVATIONS[_check_name(sigma)][0]
     s0, s1 = sig(x0), sig(x1)
@@ -465,6 +599,8 @@ def delta_energy_terms(x0, x1, y0, y1, Xi, Phi, sigma: str = "tanh") -> dict:
 
 def tracking_energy(x, Xi, Phi, sigma: str = "tanh") -> torch.Tensor:
     """Eq. 25 with ``V_d = sigma(V_f)`` at the same time: ``L*(s) - 1/2 |(I + Phi^T) Xi^T s|^2``."""
+    Xi, Phi, nf, _ = _check_network(Xi, Phi)
+    x = _check_vec(x, "x", nf, "N_f", Xi, "Xi")
     return feature_energy(x, ACTIVATIONS[_check_name(sigma)][0](x), Xi, Phi, sigma)
 
 
@@ -475,34 +611,62 @@ def cccp_energy(s, W, b=None, sigma: str = "tanh") -> torch.Tensor:
     ----------
     s : ``(..., N)`` rates in the range of ``sigma``;  W : ``(..., N, N)``;  b : ``(..., N)`` or None.
     """
-    require_square(W, "W")
-    _check_vec(s, "s", W.shape[-1], "N")
+    W = _check_matrix(W)
+    s = _check_vec(s, "s", W.shape[-1], "N", W, "W")
     e = legendre_dual(s, sigma) - 0.5 * _dot(s, _mv(W, s))
     if b is not None:
-        _check_vec(b, "b", W.shape[-1], "N")
+        b = _check_vec(b, "b", W.shape[-1], "N", W, "W")
         e = e - _dot(b, s)
     return e
 
 
-def cccp_update(s, W, b=None, sigma: str = "tanh", check_psd: bool = True):
+#: ``sup_x sigma'(x)`` of each activation (all three attain it at 0): the constant of the sharp
+#: descent condition ``lambda_min(W) >= -1 / sup sigma'`` (book chapter 05, theorem cccp-sharp).
+SUP_DERIVATIVE: dict[str, float] = {"tanh": 1.0, "softsign": 1.0, "asinh": 1.0}
+
+
+def descent_margin(W, sigma: str = "tanh"):
+    """``lambda_min(W) + 1 / sup sigma'``: when it is >= 0 every step of Eq. 10 lowers the energy.
+
+    Shape ``(...)`` for ``W`` of shape ``(..., N, N)`` (symmetric).  By the sharp CCCP theorem
+    (book chapter 05) every step of ``s' = sigma(W s + b)`` lowers :func:`cccp_energy` when the
+    margin is non-negative.
+    """
+    W = _check_matrix(W)
+    require_symmetric(W, "W")
+    return torch.linalg.eigvalsh(W)[..., 0] + 1.0 / SUP_DERIVATIVE[_check_name(sigma)]
+
+
+def cccp_update(s, W, b=None, sigma: str = "tanh", check_spectrum: bool = True):
     """One CCCP step for :func:`cccp_energy`: ``s' = sigma(W s + b)`` (book chapter 05).
 
-    CCCP linearises the concave part ``-1/2 s^T W s`` at ``s`` and minimises the convex part
-    ``L*(s') - (W s + b)^T s'`` exactly, whose minimiser solves ``sigma^{-1}(s') = W s + b``.
+    CCCP linearises ``-1/2 s^T W s`` at ``s`` and minimises ``L*(s') - (W s + b)^T s'`` exactly,
+    whose minimiser solves ``sigma^{-1}(s') = W s + b``.  The energy change of the step is
+    ``-1/2 d^T W d - D_{L*}(s', s)`` with ``D_{L*} >= d^T d / (2 sup sigma')`` (theorem
+    ``cccp-sharp``), so it descends whenever ``lambda_min(W) >= -1 / sup sigma'`` — for tanh,
+    ``lambda_min(W) >= -1``; ``W`` need not be positive semi-definite.
 
     Raises
     ------
     ValueError
-        If ``W`` is not symmetric (and, with ``check_psd``, positive semi-definite): the
-        splitting, hence the monotone-energy guarantee, needs both.
+        If ``W`` is not symmetric, or (with ``check_spectrum``) its smallest eigenvalue is below
+        ``-1 / sup sigma'``: then some steps raise the energy (shown in the chapter).
     """
-    if check_psd:
-        require_psd(W, "W")
-    else:
-        require_symmetric(W, "W")
-    _check_vec(s, "s", W.shape[-1], "N")
-    u = _mv(W, s) if b is None else _mv(W, s) + b
-    return ACTIVATIONS[_check_name(sigma)][0](u)
+    check_spectrum = _flag(check_spectrum, "check_spectrum")
+    name = _check_name(sigma)
+    W = _check_matrix(W)
+    require_symmetric(W, "W")
+    s = _check_vec(s, "s", W.shape[-1], "N", W, "W")
+    if check_spectrum:
+        lam = float(torch.linalg.eigvalsh(W).min())
+        bound = -1.0 / SUP_DERIVATIVE[name]
+        if not lam >= bound - 1e-10:
+            raise ValueError(f"W: smallest eigenvalue {lam:.6g} < -1/sup {name}' = {bound:g}: the CCCP step need not "
+                             f"lower the energy (descent needs lambda_min(W) >= -1/sup sigma')")
+    u = _mv(W, s)
+    if b is not None:
+        u = u + _check_vec(b, "b", W.shape[-1], "N", W, "W")
+    return ACTIVATIONS[name][0](u)
 
 
 def cccp_decrease(x0, x1, W, sigma: str = "tanh") -> torch.Tensor:
@@ -521,6 +685,10 @@ def cccp_decrease(x0, x1, W, sigma: str = "tanh") -> torch.Tensor:
     ``D_L(x1, x0) = L(x1) - L(x0) - sigma(x0)^T (x1 - x0)``, which is what is computed (no
     inverse activation, so saturated units cost no precision).  Shape ``(...,)``.
     """
+    W = _check_matrix(W)
+    require_symmetric(W, "W")
+    x0 = _check_vec(x0, "x0", W.shape[-1], "N", W, "W")
+    x1 = _check_vec(x1, "x1", W.shape[-1], "N", W, "W")
     sig = ACTIVATIONS[_check_name(sigma)][0]
     s0, s1 = sig(x0), sig(x1)
     d = s1 - s0
@@ -530,7 +698,14 @@ def cccp_decrease(x0, x1, W, sigma: str = "tanh") -> torch.Tensor:
 
 def bregman_lagrangian(x1, x0, sigma: str = "tanh") -> torch.Tensor:
     """``D_L(x1, x0) = L(x1) - L(x0) - sigma(x0)^T (x1 - x0) >= 0`` (= ``D_{L*}(sigma(x0), sigma(x1))``)."""
+    x1 = _tensor(x1, "x1")
+    x0 = _check_vec(x0, "x0", x1.shape[-1], "N", x1, "x1", 1)
     return lagrangian(x1, sigma) - lagrangian(x0, sigma) - _dot(ACTIVATIONS[_check_name(sigma)][0](x0), x1 - x0)
+
+
+def _check_dtype(dtype) -> None:
+    if dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype: must be torch.float32 or torch.float64, got {dtype!r}")
 
 
 def random_networks(batch: int, N_f: int, N_h: int, *, phi: str = "gaussian", scale: float = 1.0,
@@ -545,11 +720,11 @@ def random_networks(batch: int, N_f: int, N_h: int, *, phi: str = "gaussian", sc
     """
     from .device import get_device
 
-    for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{n}: must be a positive integer, got {v!r}")
+    batch, N_f, N_h = (_int(v, n, 1) for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")))
     if phi not in ("gaussian", "symmetric", "psd"):
         raise ValueError(f"phi: must be 'gaussian', 'symmetric' or 'psd', got {phi!r}")
+    scale = _pos(scale, "scale")
+    _check_dtype(dtype)
     device = get_device() if device is None else torch.device(device)
     g = dict(generator=generator, device=device, dtype=dtype)
     Xi = torch.randn(batch, N_f, N_h, **g) * (scale / _math.sqrt(N_h))
@@ -572,10 +747,9 @@ def run_adiabatic(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
     dE_frozen : ``(n_steps, ...)`` ``E(x(t+1); y(t)) - E(x(t); y(t))`` (V_d frozen over the step);
     dE_tracking : ``(n_steps, ...)`` ``E(x(t+1); sigma(x(t+1))) - E(x(t); sigma(x(t)))``.
     """
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
-    nf, _ = _check_network(Xi, Phi)
-    _check_vec(x0, "x0", nf, "N_f")
+    n_steps = _int(n_steps, "n_steps", 1)
+    Xi, Phi, nf, _ = _check_network(Xi, Phi)
+    x0 = _check_vec(x0, "x0", nf, "N_f", Xi, "Xi")
     sig = ACTIVATIONS[_check_name(sigma)][0]
     A, B, C = _feature_mats(Xi, Phi)          # formed once for the whole run
 
@@ -604,12 +778,12 @@ def rate_energy(x, W, b=None, sigma: str = "tanh") -> torch.Tensor:
     ``L*(sigma(x)) = x^T sigma(x) - L(x)`` avoids inverting saturated units; ``W_sym = (W + W^T)/2``
     (the quadratic form only sees the symmetric part).  ``x``: ``(..., N)`` -> ``(...,)``.
     """
-    require_square(W, "W")
-    _check_vec(x, "x", W.shape[-1], "N")
+    W = _check_matrix(W)
+    x = _check_vec(x, "x", W.shape[-1], "N", W, "W")
     s = ACTIVATIONS[_check_name(sigma)][0](x)
     e = _dot(x, s) - lagrangian(x, sigma) - 0.5 * _dot(s, _mv(W, s))
     if b is not None:
-        _check_vec(b, "b", W.shape[-1], "N")
+        b = _check_vec(b, "b", W.shape[-1], "N", W, "W")
         e = e - _dot(b, s)
     return e
 
@@ -623,10 +797,9 @@ def run_elman(x0, W, n_steps: int, sigma: str = "tanh"):
 
     Returns ``x`` ``(n_steps + 1, ..., N)`` and ``E`` ``(n_steps + 1, ...)``.
     """
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
-    require_square(W, "W")
-    _check_vec(x0, "x0", W.shape[-1], "N")
+    n_steps = _int(n_steps, "n_steps", 1)
+    W = _check_matrix(W)
+    x0 = _check_vec(x0, "x0", W.shape[-1], "N", W, "W")
     sig = ACTIVATIONS[_check_name(sigma)][0]
     xs = [x0]
     for _ in range(n_steps):
@@ -639,16 +812,19 @@ def cyclic_transition(N_h: int, *, device=None, dtype=torch.float64) -> torch.Te
     """Cyclic shift ``Phi`` with ``Phi^T e_mu = e_{mu+1 mod N_h}`` (memory mu -> mu + 1)."""
     from .device import get_device
 
-    if not isinstance(N_h, int) or N_h < 2:
+    if isinstance(N_h, bool) or not isinstance(N_h, (int, _np.integer)) or N_h < 2:
         raise ValueError(f"N_h: must be an integer >= 2, got {N_h!r}")
+    _check_dtype(dtype)
     device = get_device() if device is None else torch.device(device)
     return torch.roll(torch.eye(N_h, device=device, dtype=dtype), shifts=1, dims=1)
 
 
 def memory_overlaps(x, Xi, sigma: str = "tanh") -> torch.Tensor:
     """Overlaps ``m = Xi^T sigma(x) / N_f`` of the rates with each stored memory, ``(..., N_h)``."""
+    require_ndim(Xi, "Xi", (2, 3))
+    Xi = _tensor(Xi, "Xi", min_ndim=2)
     nf = Xi.shape[-2]
-    _check_vec(x, "x", nf, "N_f")
+    x = _check_vec(x, "x", nf, "N_f", Xi, "Xi")
     return _mv(Xi.transpose(-1, -2), ACTIVATIONS[_check_name(sigma)][0](x)) / nf
 
 
@@ -667,13 +843,15 @@ def simulate_continuous(x0, h0, y0, Xi, Phi, dt: float, n_steps: int, *, T_f: fl
     -------
     x, h, y : ``(n_steps + 1, ...)`` trajectories.
     """
-    require_positive(dt, "dt")
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
-    kw = dict(T_f=T_f, T_h=T_h, T_d=T_d, sigma_f=sigma_f)
+    dt = _pos(dt, "dt")
+    n_steps = _int(n_steps, "n_steps", 1)
+    freeze_delay = _flag(freeze_delay, "freeze_delay")
+    T_f, T_h, T_d = (_pos(v, n) for v, n in ((T_f, "T_f"), (T_h, "T_h"), (T_d, "T_d")))
+    Xi, Phi, x0, h0, y0 = _check_full_state(x0, h0, y0, Xi, Phi, names=("x0", "h0", "y0"))
+    sigma_f = _check_name(sigma_f, "sigma_f")
 
     def f(z):
-        dx, dh, dy = continuous_rhs(*z, Xi, Phi, **kw)
+        dx, dh, dy = _rhs(*z, Xi, Phi, T_f, T_h, T_d, sigma_f, None, 1.0, 1.0)
         return dx, dh, (torch.zeros_like(dy) if freeze_delay else dy)
 
     z = (x0, h0, y0)
@@ -721,40 +899,50 @@ def symbolic_energy_parts():
 # --------------------------------------------------------------------------- #
 def first_term_gradient(x, sigma: str = "tanh"):
     """Gradient of ``x^T sigma(x) - L(x)``: ``sigma'(x) * x`` (note 000, Eq. 49).  ``(..., N)``."""
+    x = _tensor(x, "x")
     _, d1, _ = activation_derivatives(x, sigma)
     return d1 * x
 
 
 def first_term_hessian(x, sigma: str = "tanh"):
     """Hessian of ``x^T sigma(x) - L(x)``: ``diag(sigma'(x) + x sigma''(x))`` (Eqs. 51-52).  ``(..., N, N)``."""
+    x = _tensor(x, "x")
     _, d1, d2 = activation_derivatives(x, sigma)
     return torch.diag_embed(d1 + x * d2)
 
 
+def _check_sym_pair(M, x):
+    M = _check_matrix(M, "M")
+    require_symmetric(M, "M")
+    return M, _check_vec(x, "x", M.shape[-1], "N", M, "M")
+
+
 def quadratic_term_gradient(x, M, sigma: str = "tanh"):
     """Gradient of ``1/2 sigma(x)^T M sigma(x)`` for symmetric ``M``: ``sigma'(x) * (M sigma(x))`` (Eq. 53)."""
-    require_symmetric(M, "M")
+    M, x = _check_sym_pair(M, x)
     s, d1, _ = activation_derivatives(x, sigma)
     return d1 * _mv(M, s)
 
 
 def quadratic_term_hessian(x, M, sigma: str = "tanh"):
     """Hessian of ``1/2 sigma^T M sigma`` (symmetric ``M``): ``J M J + diag(sigma'' * M sigma)``, ``J = diag(sigma')`` (Eq. 57)."""
-    require_symmetric(M, "M")
+    M, x = _check_sym_pair(M, x)
     s, d1, d2 = activation_derivatives(x, sigma)
     return d1.unsqueeze(-1) * M * d1.unsqueeze(-2) + torch.diag_embed(d2 * _mv(M, s))
 
 
 def linear_term_gradient(x, c, sigma: str = "tanh"):
     """Gradient of ``sigma(x)^T c`` (c fixed, e.g. ``Xi Phi^T Xi^T V_d``): ``sigma'(x) * c`` (Eq. 58, corrected)."""
-    _check_vec(c, "c", x.shape[-1], "N")
+    x = _tensor(x, "x")
+    c = _check_vec(c, "c", x.shape[-1], "N", x, "x", 1)
     _, d1, _ = activation_derivatives(x, sigma)
     return d1 * c
 
 
 def linear_term_hessian(x, c, sigma: str = "tanh"):
     """Hessian of ``sigma(x)^T c``: ``diag(sigma''(x) * c)`` — indefinite unless ``c`` has a fixed sign pattern."""
-    _check_vec(c, "c", x.shape[-1], "N")
+    x = _tensor(x, "x")
+    c = _check_vec(c, "c", x.shape[-1], "N", x, "x", 1)
     _, _, d2 = activation_derivatives(x, sigma)
     return torch.diag_embed(d2 * c)
 
@@ -765,6 +953,7 @@ def activation_hessian_tensor(x, sigma: str = "tanh"):
     The note's ``x^T . H(sigma)`` is ``einsum('i,ijk->jk', x, H)``.
     """
     require_ndim(x, "x", 1)
+    x = _tensor(x, "x")
     _, _, d2 = activation_derivatives(x, sigma)
     n = x.shape[-1]
     H = torch.zeros(n, n, n, dtype=x.dtype, device=x.device)
@@ -783,10 +972,11 @@ def hadamard_patterns(N_f: int, N_h: int, *, device=None, dtype=torch.float64) -
     """
     from .device import get_device
 
-    if not isinstance(N_f, int) or N_f < 2 or N_f & (N_f - 1):
+    if isinstance(N_f, bool) or not isinstance(N_f, int) or N_f < 2 or N_f & (N_f - 1):
         raise ValueError(f"N_f: must be a power of two >= 2, got {N_f!r}")
-    if not isinstance(N_h, int) or not 1 <= N_h < N_f:
+    if isinstance(N_h, bool) or not isinstance(N_h, int) or not 1 <= N_h < N_f:
         raise ValueError(f"N_h: must be an integer in [1, N_f), got {N_h!r}")
+    _check_dtype(dtype)
     device = get_device() if device is None else torch.device(device)
     H = torch.ones(1, 1, dtype=dtype, device=device)
     while H.shape[0] < N_f:
@@ -799,9 +989,8 @@ def random_patterns(batch: int, N_f: int, N_h: int, *, generator: torch.Generato
     """I.i.d. +-1 patterns, ``(batch, N_f, N_h)`` (memories as columns)."""
     from .device import get_device
 
-    for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{n}: must be a positive integer, got {v!r}")
+    batch, N_f, N_h = (_int(v, n, 1) for v, n in ((batch, "batch"), (N_f, "N_f"), (N_h, "N_h")))
+    _check_dtype(dtype)
     device = get_device() if device is None else torch.device(device)
     bits = torch.randint(0, 2, (batch, N_f, N_h), generator=generator, device=device)
     return (2 * bits - 1).to(dtype)
@@ -817,8 +1006,12 @@ def sequence_network(patterns: torch.Tensor, alpha_c: float | torch.Tensor = 1.0
     Returns ``Xi`` ``(..., N_f, N_h)`` and ``Phi`` ``(..., N_h, N_h)``.
     """
     require_ndim(patterns, "patterns", (2, 3))
-    require_positive(beta, "beta")
+    patterns = _tensor(patterns, "patterns", min_ndim=2)
+    beta = _pos(beta, "beta")
+    _real(alpha_c, "alpha_c")
     N_f, N_h = patterns.shape[-2:]
+    if N_h < 2:
+        raise ValueError(f"patterns: a sequence needs N_h >= 2 patterns (columns), got shape {tuple(patterns.shape)}")
     Xi = _math.sqrt(beta) * patterns / _math.sqrt(N_f)
     Pc = cyclic_transition(N_h, device=patterns.device, dtype=patterns.dtype)
     a = torch.as_tensor(alpha_c, dtype=patterns.dtype, device=patterns.device)
@@ -830,8 +1023,13 @@ def retrieval_accuracy(overlaps: torch.Tensor, start: int = 0) -> torch.Tensor:
 
     ``overlaps``: ``(T + 1, ..., N_h)`` from :func:`memory_overlaps`; returns ``(...,)``.
     """
+    overlaps = _tensor(overlaps, "overlaps")
     if overlaps.ndim < 2:
         raise ValueError(f"overlaps: must have shape (T + 1, ..., N_h), got {tuple(overlaps.shape)}")
+    if overlaps.shape[0] < 2:
+        raise ValueError(f"overlaps: needs T + 1 >= 2 time points (a step to score), got {tuple(overlaps.shape)}")
+    if isinstance(start, bool) or not isinstance(start, (int, _np.integer)):
+        raise ValueError(f"start: must be an integer (index of the first memory), got {start!r}")
     T1, N_h = overlaps.shape[0], overlaps.shape[-1]
     target = (start + torch.arange(T1, device=overlaps.device)) % N_h
     target = target.reshape((T1,) + (1,) * (overlaps.ndim - 2))
@@ -850,10 +1048,9 @@ def run_sequence(x0, Xi, Phi, n_steps: int, sigma: str = "tanh"):
     -------
     x : ``(n_steps + 1, ..., N_f)``;  E : ``(n_steps + 1, ...)``;  held, jump : ``(n_steps, ...)``.
     """
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps: must be a positive integer, got {n_steps!r}")
-    nf, nh = _check_network(Xi, Phi)
-    _check_vec(x0, "x0", nf, "N_f")
+    n_steps = _int(n_steps, "n_steps", 1)
+    Xi, Phi, nf, nh = _check_network(Xi, Phi)
+    x0 = _check_vec(x0, "x0", nf, "N_f", Xi, "Xi")
     sig = ACTIVATIONS[_check_name(sigma)][0]
     XiT, PhiT = Xi.transpose(-1, -2), Phi.transpose(-1, -2)
 

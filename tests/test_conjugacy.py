@@ -73,7 +73,7 @@ def test_bad_input():
         ep.feature_map(W, torch.zeros(5, dtype=dt), "relu6")
     with pytest.raises(ValueError, match="Phi: must be N_h x N_h"):
         ep.elman_weight(torch.zeros(5, 3, dtype=dt), torch.zeros(2, 2, dtype=dt))
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="n_steps: must be a non-negative integer"):
         ep.iterate_map(torch.tanh, torch.zeros(2, dtype=dt), -1)
     with pytest.raises(ValueError, match="x0: must be finite"):
         ep.iterate_map(torch.tanh, torch.tensor([float("nan")], dtype=dt), 1)

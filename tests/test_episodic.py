@@ -126,21 +126,21 @@ def test_feature_energy_equals_full_energy_on_slaved_hidden(gen):
 
 def test_bad_input_energy(gen):
     Xi, Phi, x, h, y = _state(gen)
-    with pytest.raises(ValueError, match="Phi"):
+    with pytest.raises(ValueError, match="Phi: must be N_h x N_h"):
         ep.energy(x, h, y, Xi, Phi[..., :2, :2])
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match="x: last dimension must equal N_f"):
         ep.energy(x[..., :3], h, y, Xi, Phi)
-    with pytest.raises(ValueError, match="h"):
+    with pytest.raises(ValueError, match="h: last dimension must equal N_h"):
         ep.energy(x, x, y, Xi, Phi)
-    with pytest.raises(ValueError, match="sigma"):
+    with pytest.raises(ValueError, match="sigma_f: must be one of"):
         ep.energy(x, h, y, Xi, Phi, sigma_f="relu")
-    with pytest.raises(ValueError, match="T_h"):
+    with pytest.raises(ValueError, match="T_h: must be > 0"):
         ep.continuous_rhs(x, h, y, Xi, Phi, T_h=0.0)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="n_steps: must be a positive integer"):
         ep.simulate_continuous(x, h, y, Xi, Phi, 0.1, 0)
-    with pytest.raises(ValueError, match="s"):
+    with pytest.raises(ValueError, match="s: must lie in the open range"):
         ep.legendre_dual(torch.tensor([1.5], dtype=DT), "tanh")
-    with pytest.raises(ValueError, match="phi"):
+    with pytest.raises(ValueError, match="phi: must be 'gaussian'"):
         ep.random_networks(2, 3, 2, phi="orthogonal", device=CPU)
 
 
@@ -196,13 +196,13 @@ def test_one_neuron_counterexample():
 
 def test_bad_input_discrete(gen):
     Xi, Phi, x, h, y = _state(gen)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="n_steps: must be a positive integer"):
         ep.run_adiabatic(x, Xi, Phi, 0)
-    with pytest.raises(ValueError, match="x0"):
+    with pytest.raises(ValueError, match="x0: last dimension must equal N_f"):
         ep.run_adiabatic(x[..., :2], Xi, Phi, 3)
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match="y: last dimension must equal N_f"):
         ep.adiabatic_step(x, y[..., :2], Xi, Phi)
-    with pytest.raises(ValueError, match="Xi"):
+    with pytest.raises(ValueError, match="Xi: must have 2 or 3 dimension"):
         ep.feature_energy(x, y, Xi[0, 0], Phi)
 
 
@@ -280,17 +280,22 @@ def test_bad_input_cccp(gen):
     s = torch.tensor([0.1, 0.2], dtype=DT)
     with pytest.raises(ValueError, match="W: must be symmetric"):
         ep.cccp_update(s, Wns)
-    with pytest.raises(ValueError, match="W: must be positive semi-definite"):
-        ep.cccp_update(s, -torch.eye(2, dtype=DT))
+    # the sharp bound: lambda_min(W) = -1 is accepted (and the step descends), -1.5 is refused
+    W1 = -torch.eye(2, dtype=DT)
+    s1 = ep.cccp_update(s, W1)
+    assert float(ep.cccp_energy(s1, W1)) <= float(ep.cccp_energy(s, W1))
+    with pytest.raises(ValueError, match="W: smallest eigenvalue -1.5 < -1/sup tanh' = -1"):
+        ep.cccp_update(s, -1.5 * torch.eye(2, dtype=DT))
+    check_close(ep.cccp_update(s, -1.5 * torch.eye(2, dtype=DT), check_spectrum=False), torch.tanh(-1.5 * s), "unchecked")
     with pytest.raises(ValueError, match="M: must be symmetric"):
         ep.quadratic_term_hessian(s, Wns)
-    with pytest.raises(ValueError, match="s"):
+    with pytest.raises(ValueError, match="s: last dimension must equal N"):
         ep.cccp_energy(torch.ones(3, dtype=DT) * 0.1, torch.eye(2, dtype=DT))
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match="x: must have 1 dimension"):
         ep.activation_hessian_tensor(torch.ones(2, 2, dtype=DT))
-    with pytest.raises(ValueError, match="c"):
+    with pytest.raises(ValueError, match="c: last dimension must equal N"):
         ep.linear_term_gradient(s, torch.ones(3, dtype=DT))
-    with pytest.raises(ValueError, match="W"):
+    with pytest.raises(ValueError, match="W: must be a square matrix"):
         ep.run_elman(s, torch.ones(2, 3, dtype=DT), 3)
 
 
@@ -331,13 +336,13 @@ def test_rk4_agrees_with_radau_and_fast_limit(gen):
 def test_bad_input_continuous(gen):
     Xi, Phi, x, h, y = _state(gen)
     W = ep.elman_weight(Xi, Phi)
-    with pytest.raises(ValueError, match="dt"):
+    with pytest.raises(ValueError, match="dt: must be > 0"):
         ep.euler_feature_step(x, W, 0.0)
-    with pytest.raises(ValueError, match="x0"):
+    with pytest.raises(ValueError, match="x0: must have shape"):
         ep.integrate_continuous(x[0, :3], Xi[0], Phi[0], [0.0, 1.0])
-    with pytest.raises(ValueError, match="T_d"):
+    with pytest.raises(ValueError, match="T_d: must be > 0"):
         ep.integrate_continuous(x[0], Xi[0], Phi[0], [0.0, 1.0], T_d=-1.0)
-    with pytest.raises(ValueError, match="Xi"):
+    with pytest.raises(ValueError, match="Xi: must have 2 dimension"):
         ep.integrate_continuous(x[0], Xi, Phi[0], [0.0, 1.0])
 
 
@@ -376,17 +381,17 @@ def test_retrieval_accuracy_scores_a_perfect_sequence():
 
 
 def test_bad_input_sequences():
-    with pytest.raises(ValueError, match="N_f"):
+    with pytest.raises(ValueError, match="N_f: must be a power of two"):
         ep.hadamard_patterns(24, 3, device=CPU)
-    with pytest.raises(ValueError, match="N_h"):
+    with pytest.raises(ValueError, match="N_h: must be an integer in"):
         ep.hadamard_patterns(8, 8, device=CPU)
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match="beta: must be > 0"):
         ep.sequence_network(torch.ones(4, 2, dtype=DT), 1.0, beta=0.0)
-    with pytest.raises(ValueError, match="N_h"):
+    with pytest.raises(ValueError, match="N_h: must be an integer >= 2"):
         ep.cyclic_transition(1, device=CPU)
-    with pytest.raises(ValueError, match="overlaps"):
+    with pytest.raises(ValueError, match="overlaps: must have shape"):
         ep.retrieval_accuracy(torch.ones(3, dtype=DT))
-    with pytest.raises(ValueError, match="batch"):
+    with pytest.raises(ValueError, match="batch: must be a positive integer"):
         ep.random_patterns(0, 4, 2, device=CPU)
 
 
@@ -418,3 +423,71 @@ def test_small_helpers(gen):
     t = ep.energy_terms(x, h, y, Xi, Phi)
     check_close(t["E2"], 0.5 * (h**2).sum(-1), "E2 = |h|^2/2 for identity sigma_h (Eq. 12)")
     assert not check_close(t["E2"], (h**2).sum(-1), "without 1/2", strict=False).passed
+
+
+# ----------------------------------------------------------------- chapter 06: the N_f -> infinity recursion
+from rnnmath import episodic_overlaps as eo  # noqa: E402
+
+
+def test_overlap_recursion_is_exact_on_the_complete_pattern_set():
+    Z = eo.sign_vectors(4, device=CPU)
+    assert Z.shape == (16, 4) and torch.unique(Z, dim=0).shape[0] == 16
+    m0 = torch.tensor([0.99, 0.0, 0.0, 0.0], dtype=DT)
+    for alpha in (0.8, 1.7, 3.0):
+        Xi, Phi = ep.sequence_network(Z, alpha, 3.0)
+        X, _, _, _ = ep.run_sequence(torch.atanh(0.99 * Z[:, 0]), Xi, Phi, 12)
+        check_close(ep.memory_overlaps(X, Z), eo.overlap_trajectory(m0, alpha, 3.0, 12), f"recursion, alpha {alpha}")
+    # the wrong shift direction (Phi instead of Phi^T) is rejected
+    m1 = eo.overlap_map(m0, 2.0, 3.0)
+    wrong = torch.tanh(3.0 * (Z @ (m0 + 2.0 * torch.roll(m0, -1)))) @ Z / 16
+    assert not check_close(wrong, m1, "shift the wrong way", strict=False).passed
+    assert int(m1.argmax()) == 1
+
+
+def test_threshold_and_mixture():
+    a_star = eo.retrieval_threshold(4.0, 5)
+    m0 = torch.zeros(5, dtype=DT); m0[0] = 0.99
+    assert bool(eo.retrieves(eo.overlap_trajectory(m0, a_star + 0.01, 4.0, 60)))
+    assert not bool(eo.retrieves(eo.overlap_trajectory(m0, a_star - 0.01, 4.0, 60)))
+    m_mix = eo.mixture_state(1.0, 4.0, 5)
+    v = torch.full((5,), m_mix, dtype=DT)
+    check_close(eo.overlap_map(v, 1.0, 4.0), v, "mixture is a fixed point")
+    assert not check_close(eo.overlap_map(1.1 * v, 1.0, 4.0), 1.1 * v, "perturbed", strict=False).passed
+    # the scalar equation, by brute-force root finding on a grid (independent of the iteration)
+    grid = torch.linspace(0.05, 1.0, 20001, dtype=DT)
+    Z = eo.sign_vectors(5)
+    resid = (Z[:, 0] * torch.tanh(4.0 * 2.0 * grid[:, None] * Z.sum(-1))).mean(-1) - grid
+    root = grid[torch.nonzero(resid[:-1] * resid[1:] <= 0)[-1]]
+    assert abs(float(root) - m_mix) < 1e-4
+
+
+def test_retrieves_rejects_wrong_order():
+    m = torch.eye(3, dtype=DT)[torch.arange(7) % 3]
+    assert bool(eo.retrieves(m)) and not bool(eo.retrieves(m, start=1))
+    mixed = torch.full((7, 3), 1 / 3, dtype=DT)
+    assert not bool(eo.retrieves(mixed))           # ties are not retrieval
+
+
+def _sym_with_lambda_min(gen, B, N, lam_min):
+    Q, _ = torch.linalg.qr(torch.randn(B, N, N, generator=gen, dtype=DT))
+    lam = lam_min + (2.0 - lam_min) * torch.rand(B, N, generator=gen, dtype=DT)
+    lam[:, 0] = lam_min
+    W = (Q * lam[:, None, :]) @ Q.transpose(-1, -2)
+    return 0.5 * (W + W.transpose(-1, -2))
+
+
+def test_sharp_cccp_condition(gen):
+    """lambda_min(W) >= -1 suffices for tanh (no step rises, dE <= -1/2 d^T (W + I) d); below -1 steps rise."""
+    for lam_min in (-0.9, -1.0):
+        W = _sym_with_lambda_min(gen, 300, 8, lam_min)
+        check_close(ep.descent_margin(W), torch.full((300,), 1.0 + lam_min, dtype=DT), "margin", atol=1e-12)
+        X, E = ep.run_elman(2 * torch.randn(300, 8, generator=gen, dtype=DT), W, 20)
+        d = torch.tanh(X[1:]) - torch.tanh(X[:-1])
+        bound = -0.5 * (d * torch.einsum("bij,tbj->tbi", W, d) + d * d).sum(-1)
+        check_bound(torch.diff(E, dim=0) - bound, "dE <= -1/2 d^T (W + I) d", upper=0.0, atol=1e-10)
+        check_bound(torch.diff(E, dim=0), "no rise", upper=0.0, atol=1e-10)
+    W = _sym_with_lambda_min(gen, 300, 8, -1.5)
+    X, E = ep.run_elman(2 * torch.randn(300, 8, generator=gen, dtype=DT), W, 20)
+    assert float((torch.diff(E, dim=0) > 1e-10).double().mean()) > 0.05
+    # the PSD-only (old) bound would have refused lambda_min = -0.9; the sharp one accepts it
+    ep.cccp_update(torch.tanh(torch.randn(8, generator=gen, dtype=DT)), -0.9 * torch.eye(8, dtype=DT))

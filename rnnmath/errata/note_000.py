@@ -117,13 +117,18 @@ def _logcosh_sum(x):
 
 
 def _check_eq35():
-    from ..episodic import delta_energy_terms
+    """Printed and corrected Eq. 35 (log of a cosh ratio, numpy longdouble) against the change of -L computed
+    from L = logaddexp(x, -x) - log 2 in the library's float64 code path (two independent formulas)."""
+    import numpy as np
+
+    from ..episodic import lagrangian
 
     Xi, Phi, x0, x1, y = _tanh_batch()
-    dE2 = delta_energy_terms(x0, x1, y, y, Xi, Phi)["dE2"]
-    printed_val = _logcosh_sum(x1) - _logcosh_sum(x0)        # sum log(cosh x1 / cosh x0)
-    printed = check_close(printed_val, dE2, "Eq. 35 as printed: dE2 = sum log cosh x(t+1)/cosh x(t)", strict=False)
-    corrected = check_close(_logcosh_sum(x0) - _logcosh_sum(x1), dE2, "dE2 = sum log cosh x(t)/cosh x(t+1)", strict=False)
+    truth = -(lagrangian(x1) - lagrangian(x0))                               # change of the -L_f term
+    a0, a1 = (v.numpy().astype(np.longdouble) for v in (x0, x1))
+    ratio = np.log(np.abs(np.cosh(a1)) / np.abs(np.cosh(a0))).sum(-1).astype(float)
+    printed = check_close(ratio, truth, "Eq. 35 as printed: dE2 = sum log |cosh x(t+1)| / |cosh x(t)|", strict=False)
+    corrected = check_close(-ratio, truth, "dE2 = sum log cosh x(t) / cosh x(t+1)", rtol=1e-12, atol=1e-12, strict=False)
     return printed, corrected
 
 
@@ -147,15 +152,32 @@ def _check_eq42():
     return printed, corrected
 
 
+def _eq43_groups(x0, x1, Xi, Phi):
+    """The four groups of Eq. 43 with Eq. 35's ratio corrected: (1/2 (s0 - s1)^T A s1, 1/2 s0^T A (s0 + s1),
+    -x0^T s0 + sum log cosh x0 / cosh x1, s0^T B s0)."""
+    from ..episodic import _feature_mats
+
+    A, B, _ = _feature_mats(Xi, Phi)
+    s0, s1 = torch.tanh(x0), torch.tanh(x1)
+    q = lambda a, M, b: (a * (M @ b.unsqueeze(-1)).squeeze(-1)).sum(-1)
+    return (0.5 * q(s0 - s1, A, s1), 0.5 * q(s0, A, s0 + s1),
+            -(x0 * s0).sum(-1) + _logcosh_sum(x0) - _logcosh_sum(x1), q(s0, B, s0))
+
+
 def _check_eq43_open():
-    from ..episodic import cccp_decrease, feature_energy
+    """Eq. 43 is right but unfinished.  With only Eq. 35's ratio corrected (counted in the 35/42 records, not
+    again here) it equals Delta E; the note stops before a sign.  Printed side: the sign can be read off
+    Eq. 43's groups (each <= 0) -- it cannot, the first group takes both signs.  Corrected side: their sum
+    equals -1/2 d^T Xi Xi^T d - D_L (computed from d and the Bregman divergence, an independent formula)."""
+    from ..episodic import cccp_decrease
 
     Xi, Phi, x0, x1, y = _tanh_batch(seed=2, B=2048)
-    true = feature_energy(x1, y, Xi, Phi) - feature_energy(x0, y, Xi, Phi)
-    # the note ends with Eq. 43 and no sign; as printed that expression has no sign
-    printed = check_bound(_eq42(x0, x1, Xi, Phi, +1), "Eq. 43 as printed is <= 0", upper=0.0, strict=False)
+    groups = _eq43_groups(x0, x1, Xi, Phi)
+    printed = check_bound(torch.stack(groups), "Eq. 43: each grouped term is <= 0 (sign read off term by term)",
+                          upper=0.0, strict=False)
     closed = cccp_decrease(x0, x1, Xi @ Xi.transpose(-1, -2))
-    corrected = check_close(true, closed, "dE = -1/2 d^T Xi Xi^T d - D_{L*}(s(t), s(t+1))  (each part <= 0)", strict=False)
+    corrected = check_close(sum(groups), closed, "Eq. 43 (ratio of Eq. 35 corrected) = -1/2 d^T Xi Xi^T d - D_L* <= 0",
+                            rtol=1e-11, atol=1e-11, strict=False)
     return printed, corrected
 
 
@@ -212,9 +234,10 @@ register(Discrepancy(
 
 register(Discrepancy(
     note=NOTE, equation="43", kind="unfinished", chapter=CH04,
-    summary="The note stops at Eq. 43 ('nonlinear terms issue') without a sign for Delta E. With V_d held over "
-            "the step the change is exactly minus a quadratic form minus a Bregman divergence, hence <= 0 "
-            "for every Xi and Phi.",
+    summary="Eq. 43 is right but unfinished: with only Eq. 35's log-cosh ratio corrected (the 35/42 records) it "
+            "equals Delta E exactly, but the note stops ('nonlinear terms issue') without a sign, and its groups have "
+            "no sign one by one. With V_d held over the step the sum is exactly minus a quadratic form minus a "
+            "Bregman divergence, hence <= 0 for every Xi and Phi.",
     printed=r"\Delta E = \tfrac12(\tanh V_f(t) - \tanh V_f(t+1))^\top\Xi\Xi^\top\tanh V_f(t+1) + \dots \quad(\text{sign left open})",
     corrected=r"\Delta E = -\tfrac12\,d^\top\Xi\Xi^\top d - D_{L^*}(s(t), s(t+1)) \le 0,\quad d = s(t+1) - s(t),\ s = \tanh V_f",
     check=_check_eq43_open,
@@ -263,4 +286,145 @@ register(Discrepancy(
             "Nothing changes: on the slow manifold every quantity is evaluated at time t.",
     printed=r"V_h(t) = \Xi^\top\sigma_f(V_f(t)) + \Phi^\top\Xi^\top\sigma_f(V_f)",
     corrected=r"V_h(t) = \Xi^\top\sigma_f(V_f(t)) + \Phi^\top\Xi^\top\sigma_f(V_f(t))",
+))
+
+
+# --------------------------------------------------------------------------- #
+# Records added after the referee reading of Part I (issue 13)
+# --------------------------------------------------------------------------- #
+CH01 = "book/part1_episodic/01_continuous_time"
+
+
+def _check_eq39():
+    """Eq. 39 needs a Hadamard product and a transpose; the only defined reading of the printed
+    juxtaposition (an inner product tanh(a)^T tanh(b) inside the bracket) is wrong."""
+    from ..episodic import _feature_mats
+
+    Xi, Phi, x0, x1, y = _tanh_batch(seed=39)
+    _, B, _ = _feature_mats(Xi, Phi)
+    s0, s1 = torch.tanh(x0), torch.tanh(x1)
+    By = (B @ y.unsqueeze(-1)).squeeze(-1)
+    truth = -((s1 - s0) * By).sum(-1)                                              # Eq. 38
+    inner = 1 - (s1 * s0).sum(-1, keepdim=True)                                  # scalar reading
+    printed = check_close(-(torch.tanh(x1 - x0) * inner * By).sum(-1), truth,
+                          "Eq. 39 read with tanh(a)^T tanh(b) (inner product) in the bracket", strict=False)
+    corrected = check_close(-((torch.tanh(x1 - x0) * (1 - s1 * s0)) * By).sum(-1), truth,
+                            "Eq. 39 with the Hadamard product: [tanh(a - b) o (1 - tanh a o tanh b)]^T B y", strict=False)
+    return printed, corrected
+
+
+def _check_eq51_rows():
+    """Eq. 51 writes row i of the Hessian as J_i^T + x^T . H(sigma) (the whole contraction in every row);
+    row i is J_i^T + (x^T . H(sigma))_i = J_i^T + x_i sigma''(x_i) e_i^T."""
+    from torch.func import hessian
+
+    from ..episodic import activation_derivatives, lagrangian
+
+    g = torch.Generator().manual_seed(51)
+    pts = 1.5 * torch.randn(6, 5, generator=g, dtype=torch.float64)
+    f = lambda v: v @ torch.tanh(v) - lagrangian(v)
+    got_p, got_c, ref = [], [], []
+    for v in pts:
+        _, d1, d2 = activation_derivatives(v)
+        got_p.append(torch.diag(d1) + (v * d2)[None, :].expand(5, 5))          # same row vector added to every row
+        got_c.append(torch.diag(d1) + torch.diag(v * d2))
+        ref.append(hessian(f)(v))
+    printed = check_close(torch.stack(got_p), torch.stack(ref), "Eq. 51 rows read literally: J_i^T + x^T . H(sigma)", strict=False)
+    corrected = check_close(torch.stack(got_c), torch.stack(ref), "row i = J_i^T + x_i sigma''(x_i) e_i^T (autograd Hessian)",
+                            rtol=1e-10, atol=1e-12, strict=False)
+    return printed, corrected
+
+
+def _check_phi_role():
+    """The note says Phi is the synaptic strength 'from V_h to V_h'; in Eq. 1 V_h has no self-coupling:
+    Phi^T acts on Xi^T V_d (the delayed features projected on the memories)."""
+    from torch.func import jacrev
+
+    from ..episodic import continuous_rhs, random_networks
+
+    g = torch.Generator().manual_seed(1)
+    Xi, Phi = (M[0] for M in random_networks(1, 6, 3, generator=g, device="cpu"))
+    x, h, y = (torch.randn(n, generator=g, dtype=torch.float64) for n in (6, 3, 6))
+    a_c, T_h = 1.7, 0.5
+    J_h = jacrev(lambda v: continuous_rhs(x, v, y, Xi, Phi, T_h=T_h, alpha_c=a_c)[1])(h)
+    J_d = jacrev(lambda v: continuous_rhs(x, h, v, Xi, Phi, T_h=T_h, alpha_c=a_c)[1])(y)
+    eye = torch.eye(3, dtype=torch.float64)
+    printed = check_close(J_h, (a_c * Phi.T - eye) / T_h, "Phi couples V_h to V_h: dV_h'/dV_h = (alpha_c Phi^T - I)/T_h",
+                          strict=False)
+    corrected = check_close(torch.cat([J_h, J_d], 1), torch.cat([-eye / T_h, a_c * Phi.T @ Xi.T / T_h], 1),
+                            "dV_h'/dV_h = -I/T_h and dV_h'/dV_d = alpha_c Phi^T Xi^T / T_h (Phi acts on Xi^T V_d)",
+                            strict=False)
+    return printed, corrected
+
+
+def _check_split_in_x():
+    """Section 6 looks for a convex-concave split of E in x = V_f; it cannot work: for tanh the first terms
+    (x^T sigma - L) are not convex in x (Hessian eigenvalues of both signs).  In s = sigma(x) the same terms are
+    the Legendre dual L*(s), whose Hessian diag(1 / (1 - s^2)) is positive definite: the split exists in s."""
+    from torch.func import hessian
+
+    from ..episodic import lagrangian, legendre_dual
+
+    g = torch.Generator().manual_seed(6)
+    pts = 1.5 * torch.randn(64, 4, generator=g, dtype=torch.float64)
+    f = lambda v: v @ torch.tanh(v) - lagrangian(v)
+    ev_x = torch.stack([torch.linalg.eigvalsh(hessian(f)(v)) for v in pts])
+    ev_s = torch.stack([torch.linalg.eigvalsh(hessian(lambda u: legendre_dual(u))(torch.tanh(v))) for v in pts])
+    printed = check_bound(ev_x, "terms 1-2 of E are convex in x (Hessian eigenvalues >= 0, tanh)", lower=0.0, strict=False)
+    corrected = check_bound(ev_s - 1.0, "terms 1-2 = L*(s) are (1-strongly) convex in s: eigenvalues >= 1", lower=0.0,
+                            atol=1e-12, strict=False)
+    return printed, corrected
+
+
+register(Discrepancy(
+    note=NOTE, equation="39", kind="omission", chapter=CH04,
+    summary="Eq. 39 leaves out a Hadamard product and a transpose: the bracket is tanh(a - b) o (1 - tanh a o tanh b), "
+            "elementwise, and then transposed against Xi Phi^T Xi^T V_d; the inner-product reading is wrong.",
+    printed=r"-\left[\tanh(V_f(t+1) - V_f(t))(1 - \tanh V_f(t+1)\tanh V_f(t))\right]\Xi\Phi^\top\Xi^\top V_d(t)",
+    corrected=r"-\left[\tanh(V_f(t+1) - V_f(t))\odot(1 - \tanh V_f(t+1)\odot\tanh V_f(t))\right]^\top\Xi\Phi^\top\Xi^\top V_d(t)",
+    check=_check_eq39,
+))
+
+register(Discrepancy(
+    note=NOTE, equation="28-29 (transposes)", kind="typo", chapter=CH04,
+    summary="Eqs. 28 and 29 write the cross term as sigma_f(V_f) Xi Phi^T Xi^T V_d without the transpose on sigma_f(V_f); "
+            "as printed the product is not defined, with it the term is that of Eq. 25.",
+    printed=r"-\sigma_f(V_f(t))\,\Xi\Phi^\top\Xi^\top V_d(t)",
+    corrected=r"-\sigma_f(V_f(t))^\top\,\Xi\Phi^\top\Xi^\top V_d(t)",
+))
+
+register(Discrepancy(
+    note=NOTE, equation="43 (transposes)", kind="typo", chapter=CH04,
+    summary="Eq. 43 writes tanh(V_f(t+1)^T) for tanh(V_f(t+1))^T in two places (a transpose inside the elementwise "
+            "function); the value is the same.",
+    printed=r"\tanh\left(V_f(t+1)^\top\right)",
+    corrected=r"\tanh\left(V_f(t+1)\right)^\top",
+))
+
+register(Discrepancy(
+    note=NOTE, equation="51", kind="index", chapter=CH05,
+    summary="Eq. 51 writes each row of the Hessian as J_i^T + x^T . H(sigma), the whole contraction in every row; "
+            "row i is J_i^T + x_i sigma''(x_i) e_i^T, and only the stacked result (its right-hand side) is right.",
+    printed=r"\text{row}_i = J_i^\top + x^\top\!\cdot\mathcal H(\sigma)",
+    corrected=r"\text{row}_i = J_i^\top + \left(x^\top\!\cdot\mathcal H(\sigma)\right)_{i\cdot} = J_i^\top + x_i\,\sigma''(x_i)\,e_i^\top",
+    check=_check_eq51_rows,
+))
+
+register(Discrepancy(
+    note=NOTE, equation="1 (role of Phi)", kind="clarification", chapter=CH01,
+    summary="The note calls Phi the synaptic strength 'from V_h to V_h', but in Eq. 1 the hidden population has no "
+            "self-coupling: Phi^T acts on Xi^T V_d, the delayed features projected on the memories.",
+    printed=r"\Phi: V_h \to V_h",
+    corrected=r"\mathcal T_h\dot V_h \ni \alpha_c\,\Phi^\top\Xi^\top V_d:\ \Phi \text{ maps the delayed memory overlaps } \Xi^\top V_d",
+    check=_check_phi_role,
+))
+
+register(Discrepancy(
+    note=NOTE, equation="claim:split-in-x", kind="wrong claim", chapter=CH05,
+    summary="Section 6 seeks a convex-concave split of E in x = V_f; for tanh the terms x^T sigma(x) - L are not convex "
+            "in x (Hessian eigenvalues of both signs), so no such split of the energy's terms exists; in the rates "
+            "s = sigma(x) they are the strongly convex L*(s) and the split works (chapter 05).",
+    printed=r"E(x) = \underbrace{x^\top\sigma(x) - L}_{\text{convex in }x} + \dots",
+    corrected=r"E = \underbrace{L^*(s)}_{\text{convex in }s} - \tfrac12 s^\top\Xi\Xi^\top s - \dots,\quad s = \sigma(x)",
+    check=_check_split_in_x,
 ))
