@@ -61,6 +61,36 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- #
+# Input checks
+# --------------------------------------------------------------------------- #
+def _finite_positive(value, name: str, strict: bool = True):
+    """A finite positive (``strict``) or non-negative real scalar; NaN, inf and strings refused."""
+    require_positive(value, name, strict=strict)
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name}: must be finite, got {value!r}")
+    return value
+
+
+def _int_at_least(value, name: str, low: int):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        kind = "a positive integer" if low == 1 else "a non-negative integer" if low == 0 else f"an integer >= {low}"
+        raise ValueError(f"{name}: must be {kind}, got {value!r}")
+    return int(value)
+
+
+def _real_matrix_array(x, name: str) -> np.ndarray:
+    """``x`` (array, tensor or nested list) as a finite real float64 numpy array."""
+    from .validation import as_numpy
+
+    arr = np.asarray(as_numpy(x))
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: must be real-valued, got dtype {arr.dtype}")
+    arr = arr.astype(float)
+    require_finite(arr, name)
+    return arr
+
+
+# --------------------------------------------------------------------------- #
 # Activations with their first and second derivatives
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
@@ -152,13 +182,13 @@ class RateDynamics:
         dev = get_device() if device is None else torch.device(device)
         dtype = torch.float64 if dtype is None else dtype
         require_square(W, "W")
-        require_finite(W, "W")
-        require_finite(c, "c")
-        W = torch.as_tensor(W, dtype=dtype, device=dev)
-        c = torch.as_tensor(c, dtype=dtype, device=dev)
+        W = torch.as_tensor(_real_matrix_array(W, "W"), dtype=dtype, device=dev)
+        c = torch.as_tensor(_real_matrix_array(c, "c"), dtype=dtype, device=dev)
+        if W.shape[-1] < 1:
+            raise ValueError(f"W: must have N >= 1 units, got shape {tuple(W.shape)}")
         if tuple(c.shape) != tuple(W.shape[:-1]):
             raise ValueError(f"c: must have shape {tuple(W.shape[:-1])} to match W of shape {tuple(W.shape)}, got {tuple(c.shape)}")
-        require_positive(tau, "tau")
+        _finite_positive(tau, "tau")
         self.W, self.c, self.tau = W, c, float(tau)
         self.act = activation if isinstance(activation, Activation) else globals()["activation"](activation, theta)
         self.n_units = W.shape[-1]
@@ -169,7 +199,8 @@ class RateDynamics:
         import torch
 
         r = torch.as_tensor(r, dtype=self.W.dtype, device=self.W.device)
-        if r.shape[-1] != self.n_units:
+        require_finite(r, "r")
+        if r.ndim < 1 or r.shape[-1] != self.n_units:
             raise ValueError(f"r: last dimension must be N = {self.n_units}, got shape {tuple(r.shape)}")
         if self.batch_shape and (r.ndim != len(self.batch_shape) + 2 or tuple(r.shape[:-2]) != self.batch_shape):
             raise ValueError(
@@ -233,7 +264,7 @@ class RateDynamics:
 
     def euler_step(self, r, dt: float):
         """One noise-free Euler step ``r + dt F(r)`` (= ``(1-a) r + a f(m)``, ``a = dt/tau``)."""
-        require_positive(dt, "dt")
+        _finite_positive(dt, "dt")
         return self._check_r(r) + dt * self.velocity(r)
 
 
@@ -247,8 +278,8 @@ def q_tolerance_from_step(step_tol: float, dt: float) -> float:
     is ``q = |F|^2/2 < step_tol**2 / (2 dt**2)``.  Chapter 5, section on
     tolerances (note 001, section 6.1.1 says only "on the order of the noise").
     """
-    require_positive(step_tol, "step_tol")
-    require_positive(dt, "dt")
+    _finite_positive(step_tol, "step_tol")
+    _finite_positive(dt, "dt")
     return float(step_tol) ** 2 / (2.0 * float(dt) ** 2)
 
 
@@ -261,11 +292,10 @@ def q_noise_floor(n_units: int, sigma: float, tau: float, dt: float) -> float:
     finite-difference velocity has ``E[q] = 2 N sigma^2 / ((2 - a) tau dt)``,
     i.e. ``N sigma^2 / (tau dt)`` for small ``a``: it grows like ``1/dt``.
     """
-    if int(n_units) < 1:
-        raise ValueError(f"n_units: must be a positive integer, got {n_units!r}")
-    require_positive(sigma, "sigma")
-    require_positive(tau, "tau")
-    require_positive(dt, "dt")
+    _int_at_least(n_units, "n_units", 1)
+    _finite_positive(sigma, "sigma")
+    _finite_positive(tau, "tau")
+    _finite_positive(dt, "dt")
     a = dt / tau
     if not a < 2:
         raise ValueError(f"dt: the Euler map needs dt/tau < 2, got dt/tau = {a:g}")
@@ -293,9 +323,15 @@ def classify_stability(eigenvalues, tol: float = 1e-9) -> list:
     """
     from .validation import as_numpy
 
-    ev = as_numpy(eigenvalues)
+    ev = np.asarray(as_numpy(eigenvalues))
+    if ev.dtype.kind not in "biufc":
+        raise TypeError(f"eigenvalues: must be numeric (real or complex), got dtype {ev.dtype}")
     if ev.ndim != 2:
         raise ValueError(f"eigenvalues: must have shape (M, N), got {ev.shape}")
+    if ev.shape[1] < 1:
+        raise ValueError(f"eigenvalues: must have N >= 1 eigenvalues per point, got shape {ev.shape}")
+    require_finite(ev, "eigenvalues")
+    _finite_positive(tol, "tol", strict=False)
     re = np.real(ev)
     out = []
     for row in re:
@@ -440,16 +476,26 @@ def find_fixed_points(
     """
     import torch
 
-    r = dynamics._check_r(initial_states) if dynamics.batch_shape else torch.as_tensor(
-        initial_states, dtype=dynamics.W.dtype, device=dynamics.W.device)
-    if not dynamics.batch_shape and (r.ndim != 2 or r.shape[-1] != dynamics.n_units):
-        raise ValueError(f"initial_states: must have shape (K, {dynamics.n_units}), got {tuple(r.shape)}")
+    if not isinstance(dynamics, RateDynamics):
+        raise TypeError(f"dynamics: must be a RateDynamics, got {type(dynamics).__name__}")
+    r = torch.as_tensor(initial_states, dtype=dynamics.W.dtype, device=dynamics.W.device)
+    want = dynamics.batch_shape + (None, dynamics.n_units)
+    if r.ndim != len(want) or tuple(r.shape[:-2]) != dynamics.batch_shape or r.shape[-1] != dynamics.n_units:
+        shape = "(" + ", ".join("K" if w is None else str(w) for w in want) + ")"
+        raise ValueError(f"initial_states: must have shape {shape}, got {tuple(r.shape)}")
+    if r.shape[-2] < 1:
+        raise ValueError(f"initial_states: is empty (shape {tuple(r.shape)}); give at least one start")
     require_finite(r, "initial_states")
-    require_positive(q_tol, "q_tol")
-    require_positive(grad_tol, "grad_tol")
-    require_positive(dedupe_tol, "dedupe_tol")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter: must be >= 1, got {max_iter!r}")
+    _finite_positive(q_tol, "q_tol")
+    _finite_positive(grad_tol, "grad_tol")
+    _finite_positive(dedupe_tol, "dedupe_tol")
+    _finite_positive(damping, "damping")
+    _finite_positive(stability_tol, "stability_tol", strict=False)
+    if outlier_scale is not None:
+        _finite_positive(outlier_scale, "outlier_scale")
+    _int_at_least(max_iter, "max_iter", 1)
+    _int_at_least(refine_steps, "refine_steps", 0)
+    _int_at_least(chunk_size, "chunk_size", 1)
     r0 = r.clone()
     n = dynamics.n_units
     act, tau = dynamics.act, dynamics.tau
@@ -617,9 +663,14 @@ def relu_fixed_points_exhaustive(W, c, *, tol: float = 1e-12, max_units: int = 1
         The fixed points, sorted lexicographically.
     """
     require_square(W, "W")
-    W = np.asarray(W, dtype=float)
-    c = np.asarray(c, dtype=float)
+    W = _real_matrix_array(W, "W")
+    c = _real_matrix_array(c, "c")
+    _finite_positive(tol, "tol", strict=False)
+    if W.ndim != 2:
+        raise ValueError(f"W: must be one (N, N) matrix, got shape {W.shape}")
     N = W.shape[0]
+    if N < 1:
+        raise ValueError(f"W: must have N >= 1 units, got shape {W.shape}")
     if c.shape != (N,):
         raise ValueError(f"c: must have shape ({N},), got {c.shape}")
     if N > max_units:

@@ -22,6 +22,7 @@ are ``(lags, N, N)``; projections are ``(N, d)`` or a batch ``(S, N, d)``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,34 @@ def _as_tensor(x, device=None, dtype=None):
                            dtype=torch.float64 if dtype is None else dtype, device=dev)
 
 
+def _real(x, name: str):
+    """Refuse complex, boolean or non-numeric input with a TypeError naming the argument."""
+    torch = _torch()
+    if isinstance(x, torch.Tensor):
+        if x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"{name}: must be real-valued, got dtype {x.dtype}")
+        return x
+    arr = np.asarray(as_numpy(x))
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: must be real-valued, got dtype {arr.dtype}")
+    return arr
+
+
+def _pos_int(v, name: str, low: int = 1) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        raise ValueError(f"{name}: must be a positive integer (>= {low}), got {v!r}")
+    return int(v)
+
+
+def _nonneg_finite(v, name: str) -> float:
+    if isinstance(v, (str, bytes, bool)) or v is None or not np.isscalar(v) and np.ndim(v) != 0:
+        raise TypeError(f"{name}: must be a real number, got {v!r}")
+    v = float(v)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name}: must be >= 0 and finite, got {v!r}")
+    return v
+
+
 def lagged_cross_covariances(X, n_lags: int, *, device=None, dtype=None):
     """Estimate ``C_k = Cov(x_{t+k}, x_t)`` for ``k = 0 .. n_lags-1``.
 
@@ -81,11 +110,14 @@ def lagged_cross_covariances(X, n_lags: int, *, device=None, dtype=None):
         chases spurious, unbounded PI.
     """
     require_ndim(X, "X", (2, 3))
+    X = _real(X, "X")
     require_finite(X, "X")
     X = _as_tensor(X, device, dtype)
+    if X.numel() == 0:
+        raise ValueError(f"X: is empty (shape {tuple(X.shape)})")
     if X.ndim == 2:
         X = X.unsqueeze(0)
-    if int(n_lags) < 1 or int(n_lags) >= X.shape[1]:
+    if isinstance(n_lags, bool) or not isinstance(n_lags, (int, np.integer)) or int(n_lags) < 1 or int(n_lags) >= X.shape[1]:
         raise ValueError(f"n_lags: must be in [1, time - 1] = [1, {X.shape[1] - 1}], got {n_lags!r}")
     Xc = X - X.reshape(-1, X.shape[-1]).mean(0)
     L = X.shape[1]
@@ -113,12 +145,24 @@ def block_toeplitz(cross_covs, n_blocks: int | None = None):
         and ``C[j-i]^T`` otherwise.
     """
     torch = _torch()
-    C = cross_covs
+    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(_real(cross_covs, "cross_covs"))
     require_square(C, "cross_covs")
-    L, d = C.shape[-3], C.shape[-1]
+    if C.ndim < 3:
+        raise ValueError(f"cross_covs: must have shape (..., L, d, d), got {tuple(C.shape)}")
+    require_finite(C, "cross_covs")
+    L = C.shape[-3]
+    if n_blocks is not None and (isinstance(n_blocks, bool) or not isinstance(n_blocks, (int, np.integer))):
+        raise ValueError(f"n_blocks: must be an integer in [1, {L}], got {n_blocks!r}")
     n = L if n_blocks is None else int(n_blocks)
     if not 1 <= n <= L:
         raise ValueError(f"n_blocks: must be in [1, {L}], got {n_blocks!r}")
+    return _block_toeplitz(C, n)
+
+
+def _block_toeplitz(C, n: int):
+    """:func:`block_toeplitz` without input checks."""
+    torch = _torch()
+    d = C.shape[-1]
     i = torch.arange(n, device=C.device)
     lag = (i[:, None] - i[None, :]).abs()
     lower = (i[:, None] >= i[None, :])[..., None, None]
@@ -153,25 +197,36 @@ def predictive_information(cross_covs, V=None, T: int | None = None, reg: float 
     tensor, shape ``broadcast(B, S)`` (a scalar for one series and one ``V``)
     """
     torch = _torch()
-    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
+    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(_real(cross_covs, "cross_covs"))
+    _real(C, "cross_covs")
     require_square(C, "cross_covs")
     if C.ndim < 3:
         raise ValueError(f"cross_covs: must have shape (L, N, N) or (*B, L, N, N), got {tuple(C.shape)}")
+    require_finite(C, "cross_covs")
     L, N = C.shape[-3], C.shape[-1]
+    if T is not None:
+        _pos_int(T, "T")
     T = L // 2 if T is None else int(T)
     if T < 1 or 2 * T > L:
         raise ValueError(f"T: need 1 <= T and 2T <= L = {L} lags, got T = {T}")
-    C2 = C[..., : 2 * T, :, :]
+    reg = _nonneg_finite(reg, "reg")
     if V is not None:
+        V = _real(V, "V")
         V = V if isinstance(V, torch.Tensor) else _as_tensor(V, C.device, C.dtype)
         if V.ndim < 2 or V.shape[-2] != N:
             raise ValueError(f"V: must have shape ({N}, d) or (*S, {N}, d), got {tuple(V.shape)}")
-        Cp = V.mT.unsqueeze(-3) @ C2 @ V.unsqueeze(-3)  # (..., 2T, d, d)
-    else:
-        Cp = C2
-    if reg < 0:
-        raise ValueError(f"reg: must be >= 0, got {reg!r}")
-    S2 = block_toeplitz(Cp, 2 * T)
+        require_finite(V, "V")
+        if V.shape[-1] < 1 or bool((torch.linalg.matrix_rank(V.detach()) < V.shape[-1]).any()):
+            raise ValueError(f"V: columns must be linearly independent (full column rank), got shape {tuple(V.shape)}")
+    return _pi_unchecked(C, V, T, reg)
+
+
+def _pi_unchecked(C, V, T: int, reg: float):
+    """:func:`predictive_information` without input checks (the inner loop of :func:`dca`)."""
+    torch = _torch()
+    C2 = C[..., : 2 * T, :, :]
+    Cp = V.mT.unsqueeze(-3) @ C2 @ V.unsqueeze(-3) if V is not None else C2  # (..., 2T, d, d)
+    S2 = _block_toeplitz(Cp, 2 * T)
     d = Cp.shape[-1]
     if reg:
         S2 = S2 + reg * torch.eye(S2.shape[-1], dtype=S2.dtype, device=S2.device)
@@ -186,10 +241,11 @@ def predictive_information(cross_covs, V=None, T: int | None = None, reg: float 
 def _var1_stationary(A, Q):
     from scipy.linalg import solve_discrete_lyapunov
 
-    A = np.asarray(as_numpy(A), dtype=float)
-    Q = np.asarray(as_numpy(Q), dtype=float)
+    A = np.asarray(_real(A, "A"), dtype=float) if not hasattr(A, "detach") else np.asarray(as_numpy(_real(A, "A")), dtype=float)
+    Q = np.asarray(_real(Q, "Q"), dtype=float) if not hasattr(Q, "detach") else np.asarray(as_numpy(_real(Q, "Q")), dtype=float)
     require_square(A, "A")
-    require_square(Q, "Q")
+    require_finite(A, "A")
+    require_finite(Q, "Q")
     if A.shape != Q.shape:
         raise ValueError(f"Q: must have the shape of A {A.shape}, got {Q.shape}")
     rho = float(np.max(np.abs(np.linalg.eigvals(A))))
@@ -206,8 +262,7 @@ def var1_cross_covariances(A, Q, n_lags: int, *, device=None, dtype=None):
     ``Sigma_0`` solves ``Sigma_0 = A Sigma_0 A^T + Q``.  Returns shape ``(n_lags, N, N)``.
     """
     A, Q, S0 = _var1_stationary(A, Q)
-    if int(n_lags) < 1:
-        raise ValueError(f"n_lags: must be >= 1, got {n_lags!r}")
+    _pos_int(n_lags, "n_lags")
     out, M = [], S0
     for _ in range(int(n_lags)):
         out.append(M)
@@ -231,8 +286,24 @@ def var1_predictive_information(A, Q) -> float:
 def orthonormal_basis(M):
     """Orthonormal basis of the column space: ``Q`` of a QR decomposition, sign-fixed.
 
-    ``M`` has shape ``(..., N, d)`` with ``d <= N``; the signs make ``diag(R) > 0``.
+    ``M`` has shape ``(..., N, d)`` with ``d <= N`` and linearly independent columns (a numpy
+    array or nested list is converted to a float64 tensor); the signs make ``diag(R) > 0``.
     """
+    torch = _torch()
+    M = _real(M, "M")
+    M = M if isinstance(M, torch.Tensor) else _as_tensor(M)
+    if M.ndim < 2:
+        raise ValueError(f"M: must have shape (..., N, d), got {tuple(M.shape)}")
+    if M.shape[-1] > M.shape[-2] or M.shape[-1] < 1:
+        raise ValueError(f"M: must have d <= N columns (and d >= 1), got shape {tuple(M.shape)}")
+    require_finite(M, "M")
+    if M.numel() and bool((torch.linalg.matrix_rank(M.detach()) < M.shape[-1]).any()):
+        raise ValueError("M: columns must be linearly independent (full column rank)")
+    return _orthonormal_basis(M)
+
+
+def _orthonormal_basis(M):
+    """:func:`orthonormal_basis` without input checks (inner loop of :func:`dca`)."""
     torch = _torch()
     Qm, R = torch.linalg.qr(M)
     s = torch.sign(R.diagonal(dim1=-2, dim2=-1))
@@ -380,42 +451,52 @@ def dca(cross_covs, d: int, T: int | None = None, *, n_starts: int = 8, max_iter
         ``V_starts`` ``(B, S, N, d)`` and ``pi_starts`` ``(B, S)``.
     """
     torch = _torch()
-    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(cross_covs)
+    C = cross_covs if isinstance(cross_covs, torch.Tensor) else _as_tensor(_real(cross_covs, "cross_covs"))
+    _real(C, "cross_covs")
     require_square(C, "cross_covs")
     if C.ndim not in (3, 4):
         raise ValueError(f"cross_covs: must have shape (L, N, N) or (B, L, N, N), got {tuple(C.shape)}")
+    require_finite(C, "cross_covs")
     batched = C.ndim == 4
     Cb = C if batched else C.unsqueeze(0)
     B, N = Cb.shape[0], Cb.shape[-1]
+    _pos_int(d, "d")
     if not 1 <= int(d) <= N:
         raise ValueError(f"d: must be in [1, N = {N}], got {d!r}")
+    _pos_int(max_iter, "max_iter")
+    reg = _nonneg_finite(reg, "reg")
     if init is None:
-        if int(n_starts) < 1:
-            raise ValueError(f"n_starts: must be >= 1, got {n_starts!r}")
+        _pos_int(n_starts, "n_starts")
         g = torch.Generator(device="cpu").manual_seed(int(seed))
         M0 = torch.randn(B, int(n_starts), N, int(d), generator=g, dtype=C.dtype).to(C.device)
     else:
-        M0 = torch.as_tensor(init, dtype=C.dtype, device=C.device)
+        init = _real(init, "init")
+        M0 = torch.as_tensor(np.asarray(init) if not isinstance(init, torch.Tensor) else init, dtype=C.dtype, device=C.device)
+        shape0 = tuple(M0.shape)
+        if M0.ndim < 2 or M0.ndim > 4:
+            raise ValueError(f"init: must have shape ({N}, {d}), (S, {N}, {d}) or ({B}, S, {N}, {d}), got {shape0}")
         while M0.ndim < 4:
             M0 = M0.unsqueeze(0)
         if tuple(M0.shape[-2:]) != (N, int(d)) or M0.shape[0] not in (1, B):
-            raise ValueError(f"init: must have shape ({N}, {d}), (S, {N}, {d}) or ({B}, S, {N}, {d}), got {tuple(init.shape)}")
+            raise ValueError(f"init: must have shape ({N}, {d}), (S, {N}, {d}) or ({B}, S, {N}, {d}), got {shape0}")
+        require_finite(M0, "init")
         M0 = M0.expand(B, *M0.shape[1:]).clone()
     Cs = Cb.unsqueeze(1)  # (B, 1, L, N, N)
-    predictive_information(Cs, orthonormal_basis(M0), T, reg)  # validates T and reg early
+    predictive_information(Cs, orthonormal_basis(M0), T, reg)  # validates T, reg and the starts early
     shape = M0.shape  # (B, S, N, d)
+    T_eff = Cb.shape[-3] // 2 if T is None else int(T)
 
     n_st = shape[1]
 
     def neg_pi(x, idx):  # problem p = (series p // S, start p % S)
-        Vx = orthonormal_basis(x.reshape(-1, shape[2], shape[3]))
-        return -predictive_information(Cb[idx // n_st], Vx, T, reg)
+        Vx = _orthonormal_basis(x.reshape(-1, shape[2], shape[3]))
+        return -_pi_unchecked(Cb[idx // n_st], Vx, T_eff, reg)
 
     x_opt, _ = _lbfgs_batched(neg_pi, M0.reshape(shape[0] * n_st, -1), max_iter=int(max_iter))
     M = x_opt.reshape(shape)
     with torch.no_grad():
-        Vs = orthonormal_basis(M)
-        pis = predictive_information(Cs, Vs, T, reg)  # (B, S)
+        Vs = _orthonormal_basis(M)
+        pis = _pi_unchecked(Cs, Vs, T_eff, reg)  # (B, S)
         best = torch.argmax(pis, dim=1)
         V_best = Vs[torch.arange(B, device=C.device), best]
         pi_best = pis[torch.arange(B, device=C.device), best]
@@ -441,10 +522,14 @@ def pca(X, d: int, *, device=None, dtype=None):
     """
     torch = _torch()
     require_ndim(X, "X", (2, 3))
+    X = _real(X, "X")
     require_finite(X, "X")
     X = _as_tensor(X, device, dtype)
     X = X.reshape(-1, X.shape[-1])
     N = X.shape[-1]
+    if X.shape[0] < 2:
+        raise ValueError(f"X: needs at least 2 samples for a covariance, got {X.shape[0]}")
+    _pos_int(d, "d")
     if not 1 <= int(d) <= N:
         raise ValueError(f"d: must be in [1, N = {N}], got {d!r}")
     Xc = X - X.mean(0)
@@ -471,12 +556,15 @@ def subspace_angles(A, B) -> np.ndarray:
     """
     from scipy.linalg import subspace_angles as _sa
 
-    A = np.asarray(as_numpy(A), dtype=float)
-    B = np.asarray(as_numpy(B), dtype=float)
+    A = np.asarray(as_numpy(_real(A, "A")), dtype=float)
+    B = np.asarray(as_numpy(_real(B, "B")), dtype=float)
     A = A[:, None] if A.ndim == 1 else A
     B = B[:, None] if B.ndim == 1 else B
     require_ndim(A, "A", 2)
     require_ndim(B, "B", 2)
+    for name, M in (("A", A), ("B", B)):
+        if M.size == 0:
+            raise ValueError(f"{name}: is empty (shape {M.shape})")
     if A.shape[0] != B.shape[0]:
         raise ValueError(f"B: must have as many rows as A ({A.shape[0]}), got shape {B.shape}")
     require_finite(A, "A")

@@ -145,28 +145,28 @@ def test_subspace_angles_of_known_vectors():
 
 
 def test_bad_input_is_rejected_with_the_argument_named():
-    with pytest.raises(ValueError, match="X"):
+    with pytest.raises(ValueError, match="X:"):
         lt.lagged_cross_covariances(np.zeros(5), 2)
-    with pytest.raises(ValueError, match="n_lags"):
+    with pytest.raises(ValueError, match="n_lags:"):
         lt.lagged_cross_covariances(np.zeros((5, 2)), 5)
     C = lt.var1_cross_covariances(0.5 * np.eye(2), np.eye(2), 4, device="cpu")
-    with pytest.raises(ValueError, match="T"):
+    with pytest.raises(ValueError, match="T:"):
         lt.predictive_information(C, None, 3)
-    with pytest.raises(ValueError, match="V"):
+    with pytest.raises(ValueError, match="V:"):
         lt.predictive_information(C, torch.zeros(3, 1, dtype=f64), 2)
-    with pytest.raises(ValueError, match="A"):
+    with pytest.raises(ValueError, match="A:"):
         lt.var1_cross_covariances(1.5 * np.eye(2), np.eye(2), 3)
-    with pytest.raises(ValueError, match="Q"):
+    with pytest.raises(ValueError, match="Q:"):
         lt.var1_cross_covariances(0.5 * np.eye(2), -np.eye(2), 3)
-    with pytest.raises(ValueError, match="d"):
+    with pytest.raises(ValueError, match="d:"):
         lt.dca(C, 3)
-    with pytest.raises(ValueError, match="d"):
+    with pytest.raises(ValueError, match="d:"):
         lt.pca(np.zeros((10, 2)), 0)
-    with pytest.raises(ValueError, match="B"):
+    with pytest.raises(ValueError, match="B:"):
         lt.subspace_angles(np.eye(3), np.eye(2))
-    with pytest.raises(ValueError, match="A"):
+    with pytest.raises(ValueError, match="A:"):
         lt.subspace_angles(np.zeros((3, 1)), np.eye(3))
-    with pytest.raises(ValueError, match="cross_covs"):
+    with pytest.raises(ValueError, match="cross_covs:"):
         lt.block_toeplitz(torch.zeros(3, 2, 3))
 
 
@@ -194,7 +194,7 @@ def test_observation_noise_regularisation_bounds_pi_and_is_validated():
     reg = float(lt.predictive_information(C, None, 2, reg=1e-2))
     assert V.check_close(raw, -0.5 * math.log(1 - 0.999**2), rtol=1e-8)
     assert reg < raw
-    with pytest.raises(ValueError, match="reg"):
+    with pytest.raises(ValueError, match="reg:"):
         lt.predictive_information(C, None, 2, reg=-1.0)
 
 
@@ -224,3 +224,11 @@ def test_batched_lbfgs_solves_independent_badly_scaled_problems():
     # a start that is not optimised (max_iter = 0) is not at the minimum: the check can fail
     x0, _ = lt._lbfgs_batched(f, torch.zeros(6, 4, dtype=f64), max_iter=0)
     assert not V.check_close(x0, target, rtol=1e-6, atol=1e-6, strict=False)
+
+
+def test_predictive_information_refuses_a_negative_definite_covariance():
+    """-C is not a covariance: the Cholesky log-determinant refuses it (log |det| would give PI(-C) = PI(C))."""
+    C = lt.var1_cross_covariances(np.array([[0.9, 0.0], [0.0, 0.1]]), np.eye(2), 4, device="cpu")
+    assert np.isfinite(float(lt.predictive_information(C)))
+    with pytest.raises(ValueError, match=r"cross_covs \(block-Toeplitz covariance of T lags\): must be positive definite"):
+        lt.predictive_information(-C)

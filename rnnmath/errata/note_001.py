@@ -90,26 +90,39 @@ CH03 = "book/part2_rate/03_weight_changes"
 
 
 def initial_departures(n_units: int, n_networks: int = 4, seed: int = 3) -> dict:
-    """Non-normality of freshly initialised W_rec under both readings and both norms: {(reading, norm): mean}."""
-    from ..rate import henrici_departure, initialise_ensemble, schur_departure
+    """Non-normality of freshly initialised W_rec under every reading: {(reading, form, norm): mean}.
+
+    ``reading`` is "std" (std 1/sqrt N) or "variance" (variance 1/sqrt N); ``form`` the complex Schur
+    form or scipy's *real* Schur form (quasi-triangular, 2x2 blocks for complex pairs); ``norm`` the
+    Frobenius ("fro") or spectral (2) norm of the strictly upper-triangular part.
+    """
+    import numpy as np
+    import scipy.linalg
+
+    from ..rate import initialise_ensemble
 
     out = {}
     for reading in ("std", "variance"):
         g = torch.Generator().manual_seed(seed)
         W = initialise_ensemble(n_networks, n_units, 1, 1, 0.5, reading=reading, generator=g, device="cpu",
-                                dtype=torch.float64).W_rec.detach()
-        out[(reading, "fro")] = float(henrici_departure(W).mean())
-        out[(reading, 2)] = float(schur_departure(W, 2).mean())
+                                dtype=torch.float64).W_rec.detach().numpy()
+        for form in ("complex", "real"):
+            T = [scipy.linalg.schur(Wb, output=form)[0] for Wb in W]
+            for norm in ("fro", 2):
+                out[(reading, form, norm)] = float(np.mean([np.linalg.norm(np.triu(Tb, 1), ord=norm) for Tb in T]))
     return out
 
 
 def _check_schur_16_5():
+    import numpy as np
+
     d128, d256 = initial_departures(128), initial_departures(256)
-    values = torch.tensor([d128[k] for k in sorted(d128, key=str)])
-    printed = check_close(values, torch.full_like(values, 16.5),
-                          "initial Schur departure ~ 16.5 at N = 128 (either reading, Frobenius or 2-norm)",
-                          rtol=0.15, strict=False)
-    got = torch.tensor([d128[("std", "fro")], d256[("std", "fro")]])
+    # printed: "some reading gives about 16.5" -- passes if ANY of the eight readings is within 15%,
+    # so it fails only when every reading misses
+    rel = np.array([abs(v - 16.5) / 16.5 for v in d128.values()])
+    printed = check_bound(rel.min(), "some reading (std/variance x complex/real Schur x Frobenius/2-norm) is within "
+                          "15% of the printed 16.5 at N = 128", upper=0.15, strict=False)
+    got = torch.tensor([d128[("std", "complex", "fro")], d256[("std", "complex", "fro")]])
     corrected = check_close(got, torch.tensor([math.sqrt(127 / 2), math.sqrt(255 / 2)]),
                             "initial Henrici departure = sqrt((N-1)/2) at N = 128, 256 (circular law)",
                             rtol=0.1, strict=False)
@@ -117,13 +130,69 @@ def _check_schur_16_5():
 
 
 register(Discrepancy(
-    note=NOTE, equation="sec5.2:schur-16.5", kind="wrong claim", chapter=CH03,
-    summary="The non-normality 'about 16.5' (before training, for both tasks) matches neither reading of the "
-            "initialisation with either norm of the strictly upper Schur factor R: at initialisation "
-            "||R||_F = sqrt(||W||_F^2 - sum|lambda|^2) is about sqrt((N-1)/2), i.e. 8.0 (N = 128) and 11.3 "
-            "(N = 256), so it also cannot be the same for both tasks.",
+    note=NOTE, equation="sec5.2:schur-16.5", kind="not reproduced", chapter=CH03,
+    summary="The non-normality 'about 16.5' before training, for both tasks, is not reproducible from the "
+            "stated setup: none of eight readings (std or variance 1/sqrt(N); complex or scipy's real Schur "
+            "form; Frobenius or 2-norm of the strictly upper part) comes within 15% of it at N = 128. The "
+            "invariant Frobenius departure sqrt(||W||_F^2 - sum|lambda|^2) is about sqrt((N-1)/2) at "
+            "initialisation (8.0 for N = 128, 11.3 for N = 256), so it also cannot be the same for both tasks.",
     printed=r"\lVert R\rVert \approx 16.5 \to 17.5 \ \text{(both tasks)}",
     corrected=r"\lVert R\rVert_F=\sqrt{\lVert W\rVert_F^2-\textstyle\sum_i|\lambda_i|^2}\approx\sqrt{(N-1)/2}"
               r"\ \text{at initialisation (8.0 for } N=128,\ 11.3 \text{ for } N=256)",
     check=_check_schur_16_5,
+))
+
+
+# --------------------------------------------------------------------------- #
+# Claims of §§5-6 about the trained networks, decided by rnnmath.rate_claims
+# --------------------------------------------------------------------------- #
+def _standard_ensembles() -> dict:
+    from ..rate import standard_ensemble
+
+    return {name: standard_ensemble(name, device="cpu", verbose=False) for name in ("perception", "decision")}
+
+
+def centralities_swap_verdict():
+    """The 'centralities swap' claim over the 20 standard networks (both tasks), as a ClaimVerdict."""
+    import numpy as np
+
+    from ..rate_claims import centrality_spearman, decide
+
+    spear = np.concatenate([centrality_spearman(e.W_rec_init.double(), e.W_rec_trained.double())
+                            for e in _standard_ensembles().values()])
+    return decide("5.2-swap", spear, claim="central and peripheral units swap their centrality (both tasks)")
+
+
+register(Discrepancy(
+    note=NOTE, equation="sec5.2:centralities-swap", kind="not reproduced", chapter=CH03,
+    summary="The note reads its Fig. 8 as 'nodes with low initial centrality become the most important "
+            "post-training and vice versa', which predicts a negative rank correlation between each unit's "
+            "initial and trained centrality. The book's networks show a positive correlation (central units "
+            "stay central) under the out-going, in-going and out-strength centralities (chapter 03).",
+    printed=r"\rho_s\big(c_{\text{initial}}, c_{\text{trained}}\big) < 0\ \text{(centralities swap)}",
+    corrected=r"\rho_s\big(c_{\text{initial}}, c_{\text{trained}}\big) > 0\ \text{(centralities persist)}",
+    check=lambda: centralities_swap_verdict().errata_checks(),
+))
+
+
+def mean_weight_falls_verdict():
+    """The 'mean recurrent weight falls during training' claim (Fig. 4) over the 20 standard networks."""
+    import numpy as np
+
+    from ..rate import mean_weight
+    from ..rate_claims import decide
+
+    change = np.concatenate([(mean_weight(e.W_rec_trained) - mean_weight(e.W_rec_init)).numpy()
+                             for e in _standard_ensembles().values()])
+    return decide("5.1-fall", change, claim="the mean recurrent weight falls during training (both tasks)")
+
+
+register(Discrepancy(
+    note=NOTE, equation="sec5.1:mean-weight-falls", kind="not reproduced", chapter=CH03,
+    summary="The note's Fig. 4 shows the mean recurrent weight falling during training and ending below zero. "
+            "Over the book's 20 trained networks (both tasks, pooled) the mean off-diagonal weight rises: the "
+            "95% interval of the per-network change lies above zero (chapter 03 gives each task's verdict).",
+    printed=r"\overline{W}_{rec}\ \text{falls during training (Fig. 4)}",
+    corrected=r"\overline{W}_{rec}\ \text{rises during training (chapter 03)}",
+    check=lambda: mean_weight_falls_verdict().errata_checks(),
 ))

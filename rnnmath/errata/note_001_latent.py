@@ -5,6 +5,8 @@ Chapter 1-3 records of the same note live in ``note_001.py``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import Discrepancy, register
@@ -46,12 +48,28 @@ def check_jacobian_sign():
 
 
 def check_velocity_factor():
-    """Note section 6.1.1: r-dot ~ Delta r / Delta t printed as (1/tau) Delta r."""
+    """Note section 6.1.1: r-dot ~ Delta r / Delta t printed as (1/tau) Delta r.
+
+    The step Delta r comes from the *discretised network* of chapter 1
+    (``rate.RateRNN.step``, ``(1 - a) r + a relu(W r + c)`` with the noise switched off), and the
+    velocity from the continuous field of chapter 5 (``RateDynamics.velocity``): two code paths,
+    so the corrected side is not F compared with itself.
+    """
+    import torch
+
+    from ..rate import RateRNN
     from ..verify import check_close
 
     dyn, pts = _small_relu_net()
     dt = 10.0  # the note's step, tau = 100 (ms)
-    dr = dyn.euler_step(pts, dt) - pts
+    N = dyn.n_units
+    # the same network as a one-network RateRNN: W_in = I and u = c carry the constant drive
+    net = RateRNN(dyn.W[None], torch.eye(N, dtype=torch.float64)[None], torch.zeros(1, N, dtype=torch.float64),
+                  torch.ones(1, 1, N, dtype=torch.float64), tau=dyn.tau, dt=dt, sigma=0.0)
+    r = pts[None]
+    u = dyn.c.expand(1, len(pts), N)
+    with torch.no_grad():
+        dr = (net.step(r, u, torch.zeros_like(r)) - r)[0]
     F = dyn.velocity(pts)
     return (
         check_close(dr / dyn.tau, F, name="printed r-dot = Delta r / tau", strict=False),
@@ -140,4 +158,109 @@ register(Discrepancy(
     corrected=r"\nabla q = 0,\ \nabla^2 q \succeq 0 \text{ necessary};\ \nabla q = 0,\ \nabla^2 q \succ 0 \text{ sufficient}",
     check=check_hessian_positive_definite,
     chapter=CHAPTER,
+))
+
+
+def check_relu_hessian_test_never_rejects():
+    """Note section 6.1.2 for ReLU networks: the Hessian of q is J^T J at every state, so the test never rejects.
+
+    Independent sides: the Hessian of q by automatic differentiation (``torch.func.hessian`` of
+    ``q = |F|^2 / 2``) against ``J^T J`` built from the autograd Jacobian of ``F``; and the smallest
+    eigenvalue of the autograd Hessian at random states, which are *not* minima of q (``grad q != 0``).
+    """
+    import torch
+    from torch.func import hessian, jacrev
+
+    from ..verify import check_bound, check_close
+
+    dyn, pts = _small_relu_net()
+    q = lambda r: 0.5 * (dyn.velocity(r) ** 2).sum()  # noqa: E731
+    H = torch.stack([hessian(q)(r) for r in pts])
+    J = torch.stack([jacrev(dyn.velocity)(r) for r in pts])
+    grad_norm = torch.stack([torch.func.grad(q)(r) for r in pts]).norm(dim=-1)
+    assert float(grad_norm.min()) > 1e-6  # the states are not stationary points of q
+    min_eig = torch.linalg.eigvalsh(0.5 * (H + H.mT))[:, 0]
+    scale = float(H.abs().max())
+    return (
+        check_bound(min_eig.min(), upper=-1e-6 * scale, name="printed test: some non-stationary state fails 'Hessian of q > 0' "
+                    "(some eigenvalue < 0)", strict=False),
+        check_close(H, J.mT @ J, name="ReLU: Hessian of q = J^T J (>= 0) at every state, autograd vs autograd", atol=1e-15,
+                    rtol=1e-10, strict=False),
+    )
+
+
+register(Discrepancy(
+    note=NOTE,
+    equation="6.1.2: Hessian test for ReLU networks",
+    kind="wrong claim",
+    summary="For a ReLU (or leaky-ReLU) network f'' = 0, so the Hessian of q is J^T J, positive semi-definite at "
+            "every state, minimum or not. The note's test 'Hessian positive definite' therefore never rejects a "
+            "candidate and cannot tell a slow point (a local minimum with q > 0) from any other state: only "
+            "q itself (q < q_tol) and the gradient J^T F can.",
+    printed=r"\nabla^2 q \succ 0 \ \text{identifies the minima of } q",
+    corrected=r"\text{ReLU: } \nabla^2 q = J^\top J \succeq 0 \ \text{everywhere; use } q<q_{tol}\text{ and } \nabla q = J^\top F",
+    check=check_relu_hessian_test_never_rejects,
+    chapter=CHAPTER,
+))
+
+
+# --------------------------------------------------------------------------- #
+# Claims of §5 about the latent spaces (chapter 04), decided by rnnmath.rate_claims
+# --------------------------------------------------------------------------- #
+CH04 = "book/part2_rate/04_latent_spaces"
+#: the sizes of chapter 04's quick preset (trials x segments x steps, DCA starts)
+LATENT_SIZES = dict(n_trials=6, n_segments=4, segment=50, n_starts=3)
+
+
+def latent_angle_samples() -> dict:
+    """Fig. 9 first angles and readout-angle changes of the 20 standard networks (both tasks), pooled.
+
+    Computed once per process and scale preset (the two records share it).
+    """
+    from ..device import get_scale
+
+    return _latent_angle_samples(get_scale())
+
+
+@functools.lru_cache(maxsize=2)
+def _latent_angle_samples(scale: str) -> dict:
+    from ..rate import standard_ensemble
+    from ..rate_claims import latent_readout_angles
+
+    out = [latent_readout_angles(standard_ensemble(name, device="cpu", verbose=False), device="cpu", **LATENT_SIZES)
+           for name in ("perception", "decision")]
+    return {k: np.concatenate([o[k] for o in out]) for k in ("fig9_first_angle", "readout_change")}
+
+
+def _latent_verdict(key: str, sample: str):
+    from ..rate_claims import decide
+
+    return decide(key, latent_angle_samples()[sample], claim=None).errata_checks()
+
+
+register(Discrepancy(
+    note=NOTE,
+    equation="5.2: Fig. 9 latent spaces almost orthogonal",
+    kind="not reproduced",
+    summary="The note reads its Fig. 9 as the trained and untrained 3-D latent spaces being 'almost orthogonal in the "
+            "lower dimensions'. For the book's networks the first principal angle between the untrained and trained "
+            "DCA subspaces lies well below the 1.2 rad the rule requires (and below that of random 3-D subspaces): "
+            "training rotates the latent space only partly.",
+    printed=r"\theta_1\big(V_{\text{untrained}}, V_{\text{trained}}\big) \approx \pi/2",
+    corrected=r"\theta_1\big(V_{\text{untrained}}, V_{\text{trained}}\big) < 1.2\ \text{rad (chapter 04)}",
+    check=lambda: _latent_verdict("5.2-fig9-orthogonal", "fig9_first_angle"),
+    chapter=CH04,
+))
+
+register(Discrepancy(
+    note=NOTE,
+    equation="5.3: latent space moves away from the readout",
+    kind="not reproduced",
+    summary="Hypothesis 5.3 says training makes the latent space more orthogonal to the readout W_out. For the book's "
+            "networks the angle between the 3-D DCA subspace and W_out *decreases* with training: the latent space "
+            "moves closer to the readout.",
+    printed=r"\angle\big(V_{\text{trained}}, W_{out}\big) > \angle\big(V_{\text{untrained}}, W_{out}\big)",
+    corrected=r"\angle\big(V_{\text{trained}}, W_{out}\big) < \angle\big(V_{\text{untrained}}, W_{out}\big)\ \text{(chapter 04)}",
+    check=lambda: _latent_verdict("5.3-orthogonal-readout", "readout_change"),
+    chapter=CH04,
 ))
