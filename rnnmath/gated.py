@@ -37,6 +37,8 @@ import numpy as np
 
 from .linalg import solve as guarded_solve
 from .device import get_device
+from ._part4_args import (broadcast, positive_scalar, real_finite, require_callable, require_float_dtype, require_int,
+                          require_tensor)
 from .validation import require_finite, require_ndim, require_positive, require_shape
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "quadratic_state_loss",
     "scalar_adjoint_example",
     "gradient_norm_terms",
+    "adjoint_propagation",
+    "autograd_propagation",
     "REGIONS",
     "largest_lyapunov_sweep",
     "classify_regions",
@@ -93,12 +97,29 @@ class GatedNetwork:
     alpha_r: "torch.Tensor"
 
     def __post_init__(self):
+        import torch
+
+        for name in ("J_h", "J_z", "J_r", "g_h", "alpha_z", "alpha_r"):
+            if not isinstance(getattr(self, name), torch.Tensor):
+                raise TypeError(f"{name}: must be a torch.Tensor, got {type(getattr(self, name)).__name__}")
+        if not self.J_h.dtype.is_floating_point:
+            raise TypeError(f"J_h: must be a real floating tensor, got dtype {self.J_h.dtype}")
         require_ndim(self.J_h, "J_h", 3)
         B, N, N2 = self.J_h.shape
         if N != N2:
             raise ValueError(f"J_h: must have shape (B, N, N), got {tuple(self.J_h.shape)}")
+        if B < 1 or N < 1:
+            raise ValueError(f"J_h: must hold at least one network of at least one unit, got shape {(B, N, N2)}")
         require_shape(self.J_z, "J_z", (B, N, N))
         require_shape(self.J_r, "J_r", (B, N, N))
+        for name in ("J_h", "J_z", "J_r", "g_h", "alpha_z", "alpha_r"):
+            v = getattr(self, name)
+            if v.dtype != self.J_h.dtype:
+                raise TypeError(f"{name}: must have the dtype of J_h ({self.J_h.dtype}), got {v.dtype}")
+            if v.device != self.J_h.device:
+                raise ValueError(f"{name}: must be on the device of J_h ({self.J_h.device}), got {v.device}")
+            if name.startswith("J"):
+                require_finite(v, name)
         for name in ("g_h", "alpha_z", "alpha_r"):
             require_shape(getattr(self, name), name, (B,))
             require_finite(getattr(self, name), name)
@@ -117,12 +138,16 @@ class GatedNetwork:
         """Same couplings, new gains (each a scalar or a ``(B,)`` tensor)."""
         import torch
 
-        def fix(v, old):
+        def fix(v, old, name):
             if v is None:
                 return old
-            return torch.as_tensor(v, dtype=old.dtype, device=old.device).expand(old.shape).clone()
+            arr = real_finite(v, name).reshape(-1)
+            if arr.size not in (1, old.numel()):
+                raise ValueError(f"{name}: must be a scalar or have length B = {old.numel()}, got {arr.size} values")
+            return torch.as_tensor(arr, dtype=old.dtype, device=old.device).expand(old.shape).clone()
 
-        return replace(self, g_h=fix(g_h, self.g_h), alpha_z=fix(alpha_z, self.alpha_z), alpha_r=fix(alpha_r, self.alpha_r))
+        return replace(self, g_h=fix(g_h, self.g_h, "g_h"), alpha_z=fix(alpha_z, self.alpha_z, "alpha_z"),
+                       alpha_r=fix(alpha_r, self.alpha_r, "alpha_r"))
 
 
 def random_gated_network(n: int, g_h, alpha_z, alpha_r, *, batch: int | None = None, seed: int | None = 0,
@@ -144,19 +169,17 @@ def random_gated_network(n: int, g_h, alpha_z, alpha_r, *, batch: int | None = N
     """
     import torch
 
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: must be a positive integer, got {n!r}")
+    n = require_int(n, "n", 1)
     device = get_device() if device is None else torch.device(device)
-    dtype = torch.float64 if dtype is None else dtype
-    gains = [torch.as_tensor(v, dtype=dtype).reshape(-1) for v in (g_h, alpha_z, alpha_r)]
+    dtype = torch.float64 if dtype is None else require_float_dtype(dtype)
+    gains = [torch.as_tensor(real_finite(v, name), dtype=dtype).reshape(-1)
+             for v, name in ((g_h, "g_h"), (alpha_z, "alpha_z"), (alpha_r, "alpha_r"))]
     sizes = {int(v.numel()) for v in gains if v.numel() != 1}
     if len(sizes) > 1:
         raise ValueError(f"g_h/alpha_z/alpha_r: batched gains must have one common length, got {sorted(sizes)}")
-    B = batch if batch is not None else (sizes.pop() if sizes else 1)
+    B = require_int(batch, "batch", 1) if batch is not None else (sizes.pop() if sizes else 1)
     if sizes and B not in sizes:
         raise ValueError(f"batch: {B} does not match the length of the gains {sorted(sizes)}")
-    if B < 1:
-        raise ValueError(f"batch: must be >= 1, got {B}")
     gains = [v.expand(B).clone().to(device) for v in gains]
     gen = torch.Generator(device="cpu")
     if seed is not None:
@@ -172,7 +195,9 @@ def random_gated_network(n: int, g_h, alpha_z, alpha_r, *, batch: int | None = N
 # --------------------------------------------------------------------------- #
 def split_state(x, n: int):
     """Return views ``(h, z, r)`` of a state ``(..., 3N)``."""
-    if x.shape[-1] != 3 * n:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: must be a positive integer, got {n!r}")
+    if np.ndim(x) < 1 or x.shape[-1] != 3 * n:
         raise ValueError(f"x: last dimension must be 3N = {3 * n}, got shape {tuple(x.shape)}")
     return x[..., :n], x[..., n:2 * n], x[..., 2 * n:]
 
@@ -182,8 +207,17 @@ def _mv(J, v):
     return (J @ v.unsqueeze(-1)).squeeze(-1)
 
 
-def _check_state(x, net: GatedNetwork):
-    require_shape(x, "x", (net.batch, 3 * net.n))
+def _check_net(net):
+    if not isinstance(net, GatedNetwork):
+        raise TypeError(f"net: must be a GatedNetwork, got {type(net).__name__}")
+    return net
+
+
+def _check_state(x, net: GatedNetwork, name: str = "x", width: int | None = None):
+    """``x``: a finite tensor of shape ``(B, 3N)`` (or ``(B, width)``) with the network's dtype and device."""
+    _check_net(net)
+    require_shape(x, name, (net.batch, 3 * net.n if width is None else width))
+    require_tensor(x, name, like=net.J_h)
 
 
 def gated_vector_field(x, net: GatedNetwork):
@@ -273,8 +307,11 @@ def gated_tangent(x, V, net: GatedNetwork):
 
     _check_state(x, net)
     N = net.n
-    if V.ndim != 3 or V.shape[:2] != (net.batch, 3 * N):
-        raise ValueError(f"V: must have shape (B, 3N, k) = ({net.batch}, {3 * N}, k), got {tuple(V.shape)}")
+    if np.ndim(V) != 3 or tuple(V.shape[:2]) != (net.batch, 3 * N):
+        raise ValueError(f"V: must have shape (B, 3N, k) = ({net.batch}, {3 * N}, k), got {tuple(np.shape(V))}")
+    if V.shape[2] < 1:
+        raise ValueError(f"V: must have at least one column (k >= 1), got shape {tuple(V.shape)}")
+    require_tensor(V, "V", like=net.J_h)
     h, z, r = split_state(x, N)
     ph, dph = torch.tanh(h), 1 - torch.tanh(h) ** 2
     sz, sr = torch.sigmoid(z), torch.sigmoid(r)
@@ -340,7 +377,9 @@ def symbolic_jacobian_blocks():
 # Integration
 # --------------------------------------------------------------------------- #
 def rk4_step(field: Callable, x, dt: float):
-    """One classical Runge-Kutta step of ``dx/dt = field(x)``."""
+    """One classical Runge-Kutta step of ``dx/dt = field(x)`` (``dt`` finite and > 0)."""
+    require_callable(field, "field")
+    positive_scalar(dt, "dt")
     k1 = field(x)
     k2 = field(x + 0.5 * dt * k1)
     k3 = field(x + 0.5 * dt * k2)
@@ -374,12 +413,13 @@ def integrate(field: Callable, x0, dt: float, n_steps: int, *, record_every: int
     """
     import torch
 
-    require_positive(dt, "dt")
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps: must be a non-negative integer, got {n_steps!r}")
+    require_callable(field, "field")
+    positive_scalar(dt, "dt")
+    n_steps = require_int(n_steps, "n_steps", 0)
     require_ndim(x0, "x0", 2)
-    if record_every is not None and (not isinstance(record_every, (int, np.integer)) or record_every < 1):
-        raise ValueError(f"record_every: must be a positive integer, got {record_every!r}")
+    require_tensor(x0, "x0")
+    if record_every is not None:
+        record_every = require_int(record_every, "record_every", 1)
     x = x0
     traj = [x0] if record_every else None
     steps = range(n_steps)
@@ -391,6 +431,8 @@ def integrate(field: Callable, x0, dt: float, n_steps: int, *, record_every: int
         x = rk4_step(field, x, dt)
         if record_every and (i + 1) % record_every == 0:
             traj.append(x)
+    if n_steps and not bool(torch.isfinite(x).all()):
+        raise ValueError("field: the integration produced non-finite values (the flow diverged, or dt is too large)")
     if record_every:
         return x, torch.stack(traj)
     return x
@@ -403,10 +445,16 @@ def gauss_hermite(n: int = 80):
     """Nodes and weights for ``E[f(xi)]``, ``xi ~ N(0, 1)``: ``sum(w * f(nodes))``."""
     from numpy.polynomial.hermite_e import hermegauss
 
-    if not isinstance(n, (int, np.integer)) or n < 2:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n: quadrature order must be an integer >= 2, got {n!r}")
     x, w = hermegauss(int(n))
     return x, w / math.sqrt(2 * math.pi)
+
+
+def _quadrature(n_quad):
+    if isinstance(n_quad, bool) or not isinstance(n_quad, (int, np.integer)) or n_quad < 2:
+        raise ValueError(f"n_quad: quadrature order must be an integer >= 2, got {n_quad!r}")
+    return gauss_hermite(n_quad)
 
 
 def mft_gaussian_moments(C_h, C_r, n_quad: int = 80):
@@ -420,12 +468,12 @@ def mft_gaussian_moments(C_h, C_r, n_quad: int = 80):
     -------
     (C_phi, C_sigma) : numpy arrays of the broadcast shape.
     """
-    C_h, C_r = np.asarray(C_h, dtype=float), np.asarray(C_r, dtype=float)
+    C_h, C_r = real_finite(C_h, "C_h"), real_finite(C_r, "C_r")
     if np.any(C_h < 0):
         raise ValueError("C_h: variances must be >= 0")
     if np.any(C_r < 0):
         raise ValueError("C_r: variances must be >= 0")
-    x, w = gauss_hermite(n_quad)
+    x, w = _quadrature(n_quad)
     sh = np.sqrt(C_h)[..., None] * x
     sr = np.sqrt(C_r)[..., None] * x
     C_phi = np.tanh(sh) ** 2 @ w
@@ -443,10 +491,12 @@ def mft_residual(C_h, g_h, alpha_r, n_quad: int = 80):
 
     Arguments broadcast; returns a numpy array.
     """
-    g_h, alpha_r = np.asarray(g_h, float), np.asarray(alpha_r, float)
-    C_phi, _ = mft_gaussian_moments(C_h, np.zeros_like(np.asarray(C_h, float)), n_quad)
+    g_h, alpha_r = real_finite(g_h, "g_h", nonneg=True), real_finite(alpha_r, "alpha_r", nonneg=True)
+    C_h = real_finite(C_h, "C_h", nonneg=True)
+    broadcast("C_h/g_h/alpha_r", C_h, g_h, alpha_r)
+    C_phi, _ = mft_gaussian_moments(C_h, np.zeros_like(C_h), n_quad)
     _, C_sig = mft_gaussian_moments(np.zeros_like(C_phi), alpha_r ** 2 * C_phi, n_quad)
-    return g_h ** 2 * C_phi * C_sig - np.asarray(C_h, float)
+    return g_h ** 2 * C_phi * C_sig - C_h
 
 
 def mft_fixed_point_solutions(g_h, alpha_r, *, c_max: float = 60.0, n_grid: int = 600, n_quad: int = 80,
@@ -468,9 +518,13 @@ def mft_fixed_point_solutions(g_h, alpha_r, *, c_max: float = 60.0, n_grid: int 
     C_r : numpy array, same shape, ``alpha_r^2 C_phi(C_h)``.
     count : numpy int array of shape ``S``: number of non-zero solutions.
     """
-    g_h, alpha_r = np.broadcast_arrays(np.asarray(g_h, float), np.asarray(alpha_r, float))
+    g_h, alpha_r = broadcast("g_h/alpha_r", real_finite(g_h, "g_h", nonneg=True),
+                             real_finite(alpha_r, "alpha_r", nonneg=True))
     S = g_h.shape
-    require_positive(c_max, "c_max")
+    c_max = positive_scalar(c_max, "c_max")
+    n_grid = require_int(n_grid, "n_grid", 2)
+    tol = positive_scalar(tol, "tol")
+    _quadrature(n_quad)
     g, a = g_h.reshape(-1, 1), alpha_r.reshape(-1, 1)
     grid = np.geomspace(1e-6, c_max, n_grid)[None, :]
     # C_phi on the grid does not depend on the gains, and C_sigma only on alpha_r:
@@ -542,8 +596,10 @@ def mft_onset_gain(alpha_r, *, g_grid=None, n_quad: int = 80):
     :func:`mft_fixed_point_solutions` on the outer product).  Returns an array of the
     shape of ``alpha_r`` (NaN where no grid gain has a solution).
     """
-    alpha_r = np.atleast_1d(np.asarray(alpha_r, float))
-    g_grid = np.linspace(1.0, 3.0, 201) if g_grid is None else np.asarray(g_grid, float)
+    alpha_r = np.atleast_1d(real_finite(alpha_r, "alpha_r", nonneg=True))
+    g_grid = np.linspace(1.0, 3.0, 201) if g_grid is None else real_finite(g_grid, "g_grid", nonneg=True)
+    if g_grid.ndim != 1 or (g_grid.size > 1 and not np.all(np.diff(g_grid) > 0)):
+        raise ValueError(f"g_grid: must be strictly increasing and 1-D, got shape {g_grid.shape}")
     gg, aa = np.meshgrid(g_grid, alpha_r, indexing="ij")
     _, _, count = mft_fixed_point_solutions(gg, aa, n_quad=n_quad)
     has = count > 0
@@ -563,6 +619,7 @@ def zero_fixed_point_jacobian(net: GatedNetwork):
     """
     import torch
 
+    _check_net(net)
     x0 = torch.zeros(net.batch, 3 * net.n, dtype=net.J_h.dtype, device=net.J_h.device)
     return gated_jacobian(x0, net)
 
@@ -575,7 +632,7 @@ def fixed_point_residual(h, net: GatedNetwork):
     """
     import torch
 
-    require_shape(h, "h", (net.batch, net.n))
+    _check_state(h, net, "h", net.n if isinstance(net, GatedNetwork) else None)
     ph = torch.tanh(h)
     r = net.alpha_r[:, None] * _mv(net.J_r, ph)
     return -h + net.g_h[:, None] * _mv(net.J_h, ph * torch.sigmoid(r))
@@ -589,7 +646,7 @@ def fixed_point_residual_jacobian(h, net: GatedNetwork):
     """
     import torch
 
-    require_shape(h, "h", (net.batch, net.n))
+    _check_state(h, net, "h", net.n if isinstance(net, GatedNetwork) else None)
     ph, dph = torch.tanh(h), 1 - torch.tanh(h) ** 2
     sr = torch.sigmoid(net.alpha_r[:, None] * _mv(net.J_r, ph))
     dsr = sr * (1 - sr)
@@ -620,7 +677,9 @@ def find_fixed_points(net: GatedNetwork, h0, *, max_iter: int = 50, tol: float =
     """
     import torch
 
-    require_shape(h0, "h0", (net.batch, net.n))
+    _check_state(h0, net, "h0", net.n if isinstance(net, GatedNetwork) else None)
+    max_iter = require_int(max_iter, "max_iter", 1)
+    tol = positive_scalar(tol, "tol")
     h = h0.clone()
     for _ in range(max_iter):
         res = fixed_point_residual(h, net)
@@ -653,14 +712,15 @@ REGIONS = {
     2: "stable origin + unstable non-zero FPs",
     3: "stable origin + chaos",
     4: "chaos",
-    5: "marginal stability",
-    0: "other (finite-N fixed point / unclassified)",
+    5: "marginal stability (switch-like update gate)",
+    0: "other (finite-N fixed point, or |lambda| <= eps with a soft gate)",
 }
 
 
 def largest_lyapunov_sweep(g_h, alpha_z, alpha_r, *, n: int, ensemble: int = 1, dt: float = 0.1,
                            t_transient: float = 50.0, t_avg: float = 200.0, qr_every: int = 5, init_scale: float = 2.0,
-                           seed: int = 0, device=None, dtype=None, desc: str | None = None):
+                           seed: int = 0, device=None, dtype=None, desc: str | None = None,
+                           return_state: bool = False):
     """Largest Lyapunov exponent for every parameter point, as ONE batched computation.
 
     Parameters
@@ -676,17 +736,27 @@ def largest_lyapunov_sweep(g_h, alpha_z, alpha_r, *, n: int, ensemble: int = 1, 
         Standard deviation of the random initial states (large, so that chaotic attractors
         coexisting with the stable origin are found).
 
+    return_state : bool
+        Also return the network batch and the final states (to measure the activity there).
+
     Returns
     -------
-    numpy array of shape ``S + (ensemble,)``.
+    numpy array of shape ``S + (ensemble,)``; with ``return_state`` also ``(net, x_final)``, the
+    :class:`GatedNetwork` of ``B = prod(S) * ensemble`` networks and their states ``(B, 3N)``.
     """
     import torch
 
     from .lyapunov import lyapunov_spectrum
 
-    g_h, alpha_z, alpha_r = np.broadcast_arrays(np.asarray(g_h, float), np.asarray(alpha_z, float),
-                                                np.asarray(alpha_r, float))
+    g_h, alpha_z, alpha_r = broadcast("g_h/alpha_z/alpha_r", real_finite(g_h, "g_h"), real_finite(alpha_z, "alpha_z"),
+                                      real_finite(alpha_r, "alpha_r"))
     S = g_h.shape
+    ensemble = require_int(ensemble, "ensemble", 1)
+    dt = positive_scalar(dt, "dt")
+    t_transient = positive_scalar(t_transient, "t_transient", strict=False)
+    t_avg = positive_scalar(t_avg, "t_avg")
+    qr_every = require_int(qr_every, "qr_every", 1)
+    init_scale = positive_scalar(init_scale, "init_scale")
     rep = lambda v: np.repeat(v.reshape(-1), ensemble)  # noqa: E731
     net = random_gated_network(n, rep(g_h), rep(alpha_z), rep(alpha_r), seed=seed, device=device, dtype=dtype)
     gen = torch.Generator().manual_seed(int(seed) + 1)
@@ -695,23 +765,31 @@ def largest_lyapunov_sweep(g_h, alpha_z, alpha_r, *, n: int, ensemble: int = 1, 
     res = lyapunov_spectrum(lambda x: gated_vector_field(x, net), lambda x, W: gated_tangent(x, W, net), x0, dt=dt,
                             n_steps=k_steps(t_avg), k=1, qr_every=qr_every,
                             transient_steps=k_steps(t_transient) if t_transient > 0 else 0, seed=seed, desc=desc)
-    return res.exponents[:, 0].cpu().numpy().reshape(S + (ensemble,))
+    lam = res.exponents[:, 0].cpu().numpy().reshape(S + (ensemble,))
+    return (lam, net, res.x_final) if return_state else lam
 
 
-def classify_regions(lam_max, mft_count, g_h, eps: float):
+def classify_regions(lam_max, mft_count, g_h, eps: float, *, alpha_z, switch: float = 10.0):
     """Label each parameter point with a region of :data:`REGIONS`.
 
     Rules (book Part IV, chapter 4): the origin is stable iff ``g_h < 2`` (chapter 2);
-    ``|lam_max| <= eps`` is marginal (5); ``lam_max > eps`` is chaos (3 with a stable
+    ``|lam_max| <= eps`` is marginal (5) only with a switch-like update gate,
+    ``alpha_z >= switch`` (the poster's region 5 is a large-``alpha_z`` phenomenon); with a
+    soft gate it is left unclassified (0); ``lam_max > eps`` is chaos (3 with a stable
     origin, else 4); ``lam_max < -eps`` with a stable origin is 1 or 2 according to
     whether the fixed-point MFT has non-zero solutions; with an unstable origin it is 0
     (a finite-N network settled on a non-zero fixed point).
     """
-    lam, count, g = np.broadcast_arrays(np.asarray(lam_max, float), np.asarray(mft_count), np.asarray(g_h, float))
-    require_positive(eps, "eps")
+    lam, count, g, az = broadcast("lam_max/mft_count/g_h/alpha_z", real_finite(lam_max, "lam_max"),
+                                  real_finite(mft_count, "mft_count"), real_finite(g_h, "g_h"),
+                                  real_finite(alpha_z, "alpha_z", nonneg=True))
+    switch = positive_scalar(switch, "switch")
+    if np.any(count < 0) or np.any(count != np.round(count)):
+        raise ValueError("mft_count: must be non-negative integers (numbers of MFT solutions)")
+    eps = positive_scalar(eps, "eps")
     stable = g < 2.0
     out = np.zeros(lam.shape, dtype=int)
-    out[np.abs(lam) <= eps] = 5
+    out[(np.abs(lam) <= eps) & (az >= switch)] = 5
     chaos = lam > eps
     out[chaos & stable] = 3
     out[chaos & ~stable] = 4
@@ -726,6 +804,8 @@ def classify_regions(lam_max, mft_count, g_h, eps: float):
 # --------------------------------------------------------------------------- #
 from .gated_adjoint import (  # noqa: E402  (needs the definitions above)
     adjoint_gradient,
+    adjoint_propagation,
+    autograd_propagation,
     autograd_gradient,
     gradient_norm_terms,
     quadratic_state_loss,

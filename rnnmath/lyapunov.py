@@ -22,7 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from .validation import require_ndim, require_positive, require_shape, require_square
+from ._part4_args import (positive_scalar, real_finite, require_callable, require_float_dtype, require_int,
+                          require_tensor)
+from .validation import require_finite, require_ndim, require_positive, require_shape, require_square
 
 __all__ = [
     "LyapunovResult",
@@ -119,18 +121,30 @@ def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_st
     """
     import torch
 
+    require_callable(field, "field")
+    require_callable(tangent, "tangent")
+    if trace is not None:
+        require_callable(trace, "trace")
     require_ndim(x0, "x0", 2)
-    require_positive(dt, "dt")
+    require_tensor(x0, "x0")
+    if not x0.dtype.is_floating_point:
+        raise TypeError(f"x0: must be a real floating tensor, got dtype {x0.dtype}")
+    dt = positive_scalar(dt, "dt")
     B, d = x0.shape
+    if B < 1 or d < 1:
+        raise ValueError(f"x0: must have at least one system of dimension >= 1, got shape {(B, d)}")
     k = d if k is None else k
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
         raise ValueError(f"k: must be an integer in [1, d = {d}], got {k!r}")
-    if not isinstance(qr_every, (int, np.integer)) or qr_every < 1:
+    if isinstance(qr_every, bool) or not isinstance(qr_every, (int, np.integer)) or qr_every < 1:
         raise ValueError(f"qr_every: must be a positive integer, got {qr_every!r}")
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < qr_every or n_steps % qr_every:
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < qr_every or n_steps % qr_every:
         raise ValueError(f"n_steps: must be a positive multiple of qr_every = {qr_every}, got {n_steps!r}")
-    if not isinstance(transient_steps, (int, np.integer)) or transient_steps < 0:
-        raise ValueError(f"transient_steps: must be a non-negative integer, got {transient_steps!r}")
+    transient_steps = require_int(transient_steps, "transient_steps", 0)
+    f0 = field(x0)
+    if not isinstance(f0, torch.Tensor) or f0.shape != x0.shape:
+        raise ValueError(f"field: must return a tensor of the shape of x0 {tuple(x0.shape)}, "
+                         f"got {tuple(getattr(f0, 'shape', ()))}")
     x = x0
     for _ in range(transient_steps):
         x = _rk4(field, x, dt)
@@ -139,8 +153,16 @@ def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_st
         Q = torch.randn(B, d, k, generator=gen, dtype=x0.dtype).to(x0.device)
     else:
         require_shape(q0, "q0", (B, d, k))
+        require_tensor(q0, "q0")
         Q = q0.to(dtype=x0.dtype, device=x0.device)
-    Q, _ = torch.linalg.qr(Q)
+    Q, R0 = torch.linalg.qr(Q)
+    rdiag = torch.diagonal(R0, dim1=-2, dim2=-1).abs()
+    if not bool((rdiag > 1e-10 * rdiag.amax(-1, keepdim=True).clamp_min(1e-300)).all()):
+        raise ValueError(f"q0: must have linearly independent columns (rank {k}); a zero R_ii gives log 0")
+    t0 = tangent(x, Q)
+    if not isinstance(t0, torch.Tensor) or t0.shape != Q.shape:
+        raise ValueError(f"tangent: must return a tensor of the shape of V {tuple(Q.shape)}, "
+                         f"got {tuple(getattr(t0, 'shape', ()))}")
     logsum = torch.zeros(B, k, dtype=x0.dtype, device=x0.device)
     running = []
     tr_sum = None
@@ -162,15 +184,33 @@ def lyapunov_spectrum(field: Callable, tangent: Callable, x0, *, dt: float, n_st
         logsum = logsum + torch.log(torch.diagonal(R, dim1=-2, dim2=-1).abs())
         running.append(logsum / (done * dt))
     T = n_steps * dt
+    if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(logsum).all())):
+        raise ValueError("field: the trajectory or its tangent vectors became non-finite (the flow diverged, "
+                         "or dt is too large)")
     exps = torch.sort(logsum / T, dim=-1, descending=True).values
     return LyapunovResult(exps, torch.stack(running), T, x, None if trace is None else tr_sum / T)
 
 
 def trace_average(values_over_time, dt: float):
-    """Trapezoidal time average of samples ``(n+1, B)`` taken every ``dt``."""
+    """Trapezoidal time average of samples ``(n+1, B)`` taken every ``dt`` (``n >= 1``)."""
     v = values_over_time
+    require_ndim(v, "values_over_time", 2)
+    if v.shape[0] < 2:
+        raise ValueError(f"values_over_time: must have at least 2 samples in time (T > 0), got shape {tuple(v.shape)}")
+    require_finite(v, "values_over_time")
+    dt = positive_scalar(dt, "dt")
     T = dt * (v.shape[0] - 1)
     return dt * (0.5 * v[0] + v[1:-1].sum(0) + 0.5 * v[-1]) / T
+
+
+def _require_float_tensor(x, name):
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: must be a torch.Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{name}: must be a real floating tensor, got dtype {x.dtype}")
+    return x
 
 
 def linear_flow(A):
@@ -182,8 +222,10 @@ def linear_flow(A):
 
     Its Lyapunov exponents are the real parts of the eigenvalues of ``A``.
     """
+    _require_float_tensor(A, "A")
     require_square(A, "A")
     require_ndim(A, "A", 3)
+    require_finite(A, "A")
 
     def field(x):
         return (A @ x.unsqueeze(-1)).squeeze(-1)
@@ -203,10 +245,10 @@ def random_coupling(n: int, batch: int = 1, *, zero_diagonal: bool = False, seed
 
     from .device import get_device
 
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: must be a positive integer, got {n!r}")
+    n = require_int(n, "n", 1)
+    batch = require_int(batch, "batch", 1)
     device = get_device() if device is None else torch.device(device)
-    dtype = torch.float64 if dtype is None else dtype
+    dtype = torch.float64 if dtype is None else require_float_dtype(dtype)
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     J = torch.randn(batch, n, n, generator=gen, dtype=dtype) / math.sqrt(n)
     if zero_diagonal:
@@ -228,10 +270,15 @@ def random_tanh_flow(J, g):
     """
     import torch
 
+    _require_float_tensor(J, "J")
     require_ndim(J, "J", 3)
     require_square(J, "J")
+    require_finite(J, "J")
     B = J.shape[0]
-    g = torch.as_tensor(g, dtype=J.dtype, device=J.device).reshape(-1).expand(B)
+    g = real_finite(g, "g").reshape(-1)
+    if g.size not in (1, B):
+        raise ValueError(f"g: must be a scalar or have length B = {B}, got {g.size} values")
+    g = torch.as_tensor(g, dtype=J.dtype, device=J.device).expand(B)
     gJ = g[:, None, None] * J
     diagJ = gJ.diagonal(dim1=-2, dim2=-1)
 
@@ -298,7 +345,10 @@ def scs_dmft_largest_exponent(g: float, *, tau_max: float = 60.0, n_tau: int = 3
     from scipy.linalg import eigh_tridiagonal
     from scipy.optimize import brentq
 
-    require_positive(g, "g")
+    g = positive_scalar(g, "g")
+    tau_max = positive_scalar(tau_max, "tau_max")
+    n_tau = require_int(n_tau, "n_tau", 2)
+    n_quad = require_int(n_quad, "n_quad", 3)
     nodes, weights = _gauss_grid(n_quad)
     dphi = lambda u: 1 - np.tanh(u) ** 2  # noqa: E731
     tau = np.linspace(0.0, tau_max, n_tau + 1)

@@ -26,24 +26,24 @@ def test_random_network_shapes_and_variance():
 
 
 def test_bad_inputs_raise():
-    with pytest.raises(ValueError, match="n"):
+    with pytest.raises(ValueError, match="^n: "):
         G.random_gated_network(0, 1.0, 1.0, 1.0)
-    with pytest.raises(ValueError, match="g_h/alpha_z/alpha_r"):
+    with pytest.raises(ValueError, match="^g_h/alpha_z/alpha_r: "):
         G.random_gated_network(3, [1.0, 2.0], [1.0, 2.0, 3.0], 1.0)
     net = _net()
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match="^x: "):
         G.gated_vector_field(torch.zeros(3, 7, dtype=DT), net)
-    with pytest.raises(ValueError, match="V"):
+    with pytest.raises(ValueError, match="^V: "):
         G.gated_tangent(torch.zeros(3, 15, dtype=DT), torch.zeros(3, 14, 2, dtype=DT), net)
-    with pytest.raises(ValueError, match="J_z"):
+    with pytest.raises(ValueError, match="^J_z: "):
         G.GatedNetwork(net.J_h, net.J_z[:, :4], net.J_r, net.g_h, net.alpha_z, net.alpha_r)
-    with pytest.raises(ValueError, match="dt"):
+    with pytest.raises(ValueError, match="^dt: "):
         G.integrate(lambda x: x, torch.zeros(1, 2, dtype=DT), -0.1, 3)
-    with pytest.raises(ValueError, match="C_h"):
+    with pytest.raises(ValueError, match="^C_h: "):
         G.mft_gaussian_moments(-1.0, 0.0)
-    with pytest.raises(ValueError, match="sign"):
+    with pytest.raises(ValueError, match="^sign: "):
         G.adjoint_gradient(net, torch.zeros(3, 15, dtype=DT), 0.1, 2, sign=0)
-    with pytest.raises(ValueError, match="h0"):
+    with pytest.raises(ValueError, match="^h0: "):
         G.find_fixed_points(net, torch.zeros(3, 4, dtype=DT))
 
 
@@ -193,9 +193,12 @@ def test_classify_regions_rules_and_validation():
     lam = np.array([-0.2, -0.2, 0.1, 0.1, 0.0, -0.2])
     count = np.array([0, 2, 0, 1, 0, 1])
     g = np.array([1.5, 1.9, 1.9, 3.0, 3.0, 3.0])
-    assert G.classify_regions(lam, count, g, 0.01).tolist() == [1, 2, 3, 4, 5, 0]
-    with pytest.raises(ValueError, match="eps"):
-        G.classify_regions(lam, count, g, 0.0)
+    az = np.array([1.0, 1.0, 1.0, 1.0, 30.0, 1.0])
+    assert G.classify_regions(lam, count, g, 0.01, alpha_z=az).tolist() == [1, 2, 3, 4, 5, 0]
+    # a near-zero exponent with a soft gate is not "marginal stability"
+    assert G.classify_regions(lam, count, g, 0.01, alpha_z=1.0).tolist() == [1, 2, 3, 4, 0, 0]
+    with pytest.raises(ValueError, match="eps: must be"):
+        G.classify_regions(lam, count, g, 0.0, alpha_z=az)
 
 
 def test_scalar_adjoint_example_sign():
@@ -203,14 +206,39 @@ def test_scalar_adjoint_example_sign():
     V.check_scalar_identity(g_fixed, exact, "adjoint with -df/dx")
     g_printed, _ = G.scalar_adjoint_example(+1)
     assert not V.check_scalar_identity(g_printed, exact, "printed +df/dx", strict=False).passed
-    with pytest.raises(ValueError, match="sign"):
+    with pytest.raises(ValueError, match="^sign: "):
         G.scalar_adjoint_example(0)
 
 
-def test_gradient_norm_identity_exact_and_printed_fails():
+def test_gradient_norm_identity_against_autograd_and_printed_fails():
     net = G.random_gated_network(8, 3.0, 1.0, 2.0, batch=2, seed=2, device="cpu")
     x0 = torch.randn(2, 24, dtype=DT, generator=torch.Generator().manual_seed(3))
-    t = G.gradient_norm_terms(net, x0, 0.1, 20)
-    V.check_close(t["exact"], t["norm_sq"], "exact identity", rtol=1e-9)
+    t = G.gradient_norm_terms(net, x0, 0.05, 40)
+    # independent sides: correlation integrals of the adjoint vs the autograd gradient's Frobenius norm
+    V.check_close(t["exact"], t["norm_sq_autograd"], "identity vs autograd", rtol=5e-3)
     V.check_close(t["norm"] ** 2, t["norm_sq"], "norm^2", rtol=1e-12)
-    assert not V.check_close(t["printed"], t["norm"], "printed", rtol=1e-3, strict=False).passed
+    assert not V.check_close(t["printed"], t["norm_sq_autograd"], "printed", rtol=0.5, strict=False).passed
+    # with g_h^2 N^2 restored, omitting sigma(z) still fails by a clear factor
+    ratio = (t["no_update_gate"] / t["norm_sq_autograd"]).numpy()
+    assert np.all(ratio > 2.0), ratio
+    assert not V.check_close(t["no_update_gate"], t["norm_sq_autograd"], "no sigma(z)", rtol=0.5, strict=False).passed
+
+
+def test_adjoint_propagation_matches_autograd_and_lyapunov_rate():
+    from rnnmath.lyapunov import lyapunov_spectrum
+
+    net = G.random_gated_network(40, [1.5, 3.5], [1.0, 30.0], 1.0, seed=6, device="cpu")
+    gen = torch.Generator().manual_seed(1)
+    x0 = G.integrate(lambda y: G.gated_vector_field(y, net), torch.randn(2, 120, dtype=DT, generator=gen), 0.1, 200)
+    u = torch.randn(2, 120, dtype=DT, generator=gen)
+    lam = G.adjoint_propagation(net, x0, 0.1, 300, u)
+    assert lam.shape == (301, 2, 120)
+    V.check_close(lam[-1], u, "lambda(T) = u", rtol=0, atol=0)
+    V.check_close(lam[0], G.autograd_propagation(net, x0, 0.1, 300, u), "adjoint vs autograd", rtol=1e-4)
+    rho = (lam[0].norm(dim=1) / u.norm(dim=1)).log() / 30.0
+    fwd = lyapunov_spectrum(lambda y: G.gated_vector_field(y, net), lambda y, W: G.gated_tangent(y, W, net), x0,
+                            dt=0.1, n_steps=300, k=1, qr_every=5).exponents[:, 0]
+    V.check_close(rho, fwd, "backward rate = forward lambda_max", rtol=0, atol=0.05)
+    assert float(rho[0]) < -0.05 and float(rho[1]) > 0.02
+    with pytest.raises(ValueError, match="u: must have the shape"):
+        G.adjoint_propagation(net, x0, 0.1, 3, u[:, :5])

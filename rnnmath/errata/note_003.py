@@ -13,19 +13,32 @@ CHAPTER = "book/part4_gated/05_adjoint"
 
 
 def _adjoint_sign_check():
-    """Scalar flow dx/dt = a x, F = int x^2/2: adjoint gradient vs the exact dF/da (sympy)."""
+    """Scalar flow dx/dt = a x, F = int x^2/2: both readings of lambda against the exact dF/da (sympy).
+
+    The poster's ODE ``d lambda/dt = -D^T lambda + df/dx`` is right under the Lagrange-multiplier
+    convention (``L = F + int lambda^T (x' - F) dt``, which gives ``dF/dtheta = -int lambda^T d_theta F dt``);
+    it fails under the sensitivity convention ``dF/dtheta = +int lambda^T d_theta F dt`` (neural ODEs), which
+    the poster does not exclude.  Printed side: the printed ODE read with the sensitivity convention;
+    corrected side: the printed ODE with the multiplier convention, ``-int x lambda dt``.
+    """
     from ..gated import scalar_adjoint_example
     from ..verify import check_scalar_identity
 
-    g_printed, exact = scalar_adjoint_example(sign=+1)
-    g_fixed, exact2 = scalar_adjoint_example(sign=-1)
-    printed = check_scalar_identity(g_printed, exact, "printed adjoint (+df/dx) gives dF/da", strict=False)
-    corrected = check_scalar_identity(g_fixed, exact2, "adjoint with -df/dx gives dF/da", strict=False)
+    g_printed, exact = scalar_adjoint_example(sign=+1)  # int x lambda dt with the printed +df/dx
+    printed = check_scalar_identity(g_printed, exact, "printed ODE, gradient read as +int lambda dF/dtheta dt",
+                                    strict=False)
+    corrected = check_scalar_identity(-g_printed, exact,
+                                      "printed ODE, multiplier convention: gradient = -int lambda dF/dtheta dt",
+                                      strict=False)
     return printed, corrected
 
 
 def _gradient_norm_check():
-    """A small gated network: the printed norm formula vs the computed ||dF/dJ^h||."""
+    """A small gated network: with g_h^2 N^2 restored, omitting sigma(z) is still off by a factor > 3.
+
+    Both sides are compared with ||dF/dJ^h||_F^2 from autograd through the integrator (a code path that
+    never forms the adjoint or a correlation function), not with a re-summation of the same arrays.
+    """
     import torch
 
     from ..gated import gradient_norm_terms, random_gated_network
@@ -33,26 +46,29 @@ def _gradient_norm_check():
 
     net = random_gated_network(12, 3.0, 1.0, 2.0, batch=2, seed=11, device="cpu")
     x0 = torch.randn(2, 36, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
-    terms = gradient_norm_terms(net, x0, 0.1, 30)
-    printed = check_close(terms["printed"], terms["norm"], "printed: norm(dF/dJ^h) = int int C_lh C_phi C_sr",
-                          rtol=1e-6, strict=False)
-    corrected = check_close(terms["exact"], terms["norm_sq"],
-                            "Frobenius norm^2 of dF/dJ^h = g_h^2 N^2 int int C_{s(z) lh} C_{phi s(r)}", rtol=1e-9,
-                            strict=False)
+    terms = gradient_norm_terms(net, x0, 0.05, 60)
+    printed = check_close(terms["no_update_gate"], terms["norm_sq_autograd"],
+                          "g^2 N^2 int int C_lh C_phi C_s(r) (printed, factor restored) = ||dF/dJ^h||^2 (autograd), 50%",
+                          rtol=0.5, strict=False)
+    corrected = check_close(terms["exact"], terms["norm_sq_autograd"],
+                            "g^2 N^2 int int C_(s(z) lh) C_(phi s(r)) = ||dF/dJ^h||^2 (autograd), 0.5%",
+                            rtol=5e-3, strict=False)
     return printed, corrected
 
 
 register(Discrepancy(
     note=NOTE,
     equation="claim:adjoint-ode",
-    kind="sign",
-    summary=("With the usual reading of the adjoint as the sensitivity lambda(t) = dF/dx(t), so that "
-             "dF/dtheta = int (dF/dtheta)^T lambda dt, the source term of the adjoint ODE carries a minus sign; "
-             "the printed +df/dx gives the negative of the gradient (it is right only for lambda -> -lambda, "
-             "a convention the poster does not state)."),
+    kind="unstated convention",
+    summary=("The printed adjoint ODE is right under the Lagrange-multiplier convention, L = F + int lambda^T (x' - F) dt, "
+             "for which dF/dtheta = -int lambda^T (dF/dtheta) dt; the poster prints no gradient formula and does not "
+             "state the convention. Read with the sensitivity convention lambda(t) = dF_[t,T]/dx(t) (neural ODEs), "
+             "dF/dtheta = +int lambda^T (dF/dtheta) dt, the same ODE gives the negative of the gradient; that "
+             "convention needs the source term -df/dx."),
     printed=r"\frac{d\lambda}{dt} = -\mathcal{D}(t)^T\lambda + \frac{\partial f}{\partial \mathbf{x}},\quad \lambda(T)=0",
-    corrected=(r"\frac{d\lambda}{dt} = -\mathcal{D}(t)^T\lambda - \frac{\partial f}{\partial \mathbf{x}},\quad "
-               r"\lambda(T)=0,\quad \frac{d\mathcal{F}}{d\theta}=\int_0^T \Bigl(\frac{\partial F}{\partial\theta}\Bigr)^T\lambda\,dt"),
+    corrected=(r"\frac{d\lambda}{dt} = -\mathcal{D}(t)^T\lambda + \frac{\partial f}{\partial \mathbf{x}},\ "
+               r"\lambda(T)=0,\ \frac{d\mathcal{F}}{d\theta}=-\int_0^T \lambda^T\frac{\partial F}{\partial\theta}\,dt"
+               r"\ \text{(multiplier convention; equivalently } -\partial f/\partial\mathbf{x}\text{ with } +\!\int\text{)}"),
     check=_adjoint_sign_check,
     chapter=CHAPTER,
 ))
@@ -61,10 +77,11 @@ register(Discrepancy(
     note=NOTE,
     equation="claim:gradient-norm",
     kind="factor",
-    summary=("The gradient-norm formula is not an equality as printed: the double time integral gives the "
-             "squared Frobenius norm of dF/dJ^h, with a factor g_h^2 N^2, and the adjoint enters weighted by the "
-             "update gate, sigma(z) lambda_h; the factorisation C_{phi sigma(r)} = C_phi C_sigma(r) is the "
-             "mean-field step."),
+    summary=("The double time integral gives the squared Frobenius norm of dF/dJ^h with a factor g_h^2 N^2 "
+             "(missing as printed), and the adjoint enters weighted by the update gate, sigma(z) lambda_h. With the "
+             "factor restored, omitting sigma(z) still overestimates the squared norm by a factor of about 3.4-9 "
+             "(the check: a factor > 1.5 against autograd); the factorisation C_{phi sigma(r)} = C_phi C_sigma(r) "
+             "is the mean-field step."),
     printed=(r"\Bigl\langle \Bigl\lVert \frac{d\mathcal{F}}{d\theta} \Bigr\rVert_2 \Bigr\rangle = \int dt\,dt'\, "
              r"C_{\lambda_h}(t,t')\,C_{\phi}(t,t')\,C_{\sigma_r}(t,t')"),
     corrected=(r"\Bigl\lVert \frac{d\mathcal{F}}{dJ^h} \Bigr\rVert_F^2 = g_h^2N^2\int dt\,dt'\, "
