@@ -81,6 +81,7 @@ lab: $(STAMP)
 	RNNMATH_PROGRESS=1 $(BIN)/jupyter lab book
 
 benchmarks: $(STAMP)
+	test -d .bench-libs/dca || $(BIN)/python -m pip install -q --no-deps --target .bench-libs -r benchmarks/requirements.txt
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 errata: $(STAMP)

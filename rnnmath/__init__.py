@@ -9,8 +9,8 @@ The book's chapters import from here; heavy code lives in the topic modules:
 ``rnnmath.linalg``          guarded batched LU (solve, inverse, log-determinant)
 ``rnnmath.errata``          the registry of discrepancies with the notes
 ``rnnmath.plotting``        the book's figure style
-``rnnmath.episodic``        Part I  — episodic memory energy analysis (note 000)
-``rnnmath.rate``            Part II — rate networks and tasks (note 001)
+``rnnmath.episodic``        Part I  — episodic memory energy analysis (note 000; overlap recursion in ``episodic_overlaps``)
+``rnnmath.rate``            Part II — rate networks and tasks (note 001; claim rules in ``rate_claims``)
 ``rnnmath.fixed_points``    Part II — slow points of rate networks
 ``rnnmath.latent``          Part II — predictive information, DCA, PCA
 ``rnnmath.attractor``       Part III — attractor nets (note 002; conv nets in ``attractor_conv``)
