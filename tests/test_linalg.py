@@ -250,3 +250,30 @@ def test_the_probe_finds_what_it_compares(probes):
     assert one["rate_counts"][2] == 0  # every start ended at a fixed or slow point
     assert abs(one["pi_full"] - one["pi_var1"]) < 1e-8 * abs(one["pi_var1"])
     assert len(one["relu_exhaustive"]) >= 1
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: rl.solve(np.eye(3, dtype=int), np.ones(3)), TypeError, "A: must be a float or complex array"),
+    (lambda: rl.solve(np.full((3, 3), np.nan), np.ones(3)), ValueError, "A: must be finite"),
+    (lambda: rl.solve(np.eye(3), np.array([1.0, np.inf, 0.0])), ValueError, "B: must be finite"),
+    (lambda: rl.solve(np.eye(3), np.ones(3, dtype=int)), TypeError, "B: must be a float or complex array"),
+    (lambda: rl.solve(torch.eye(3, dtype=torch.float64), torch.tensor([1.0, float("nan"), 0.0], dtype=torch.float64)),
+     ValueError, "B: must be finite"),
+    (lambda: rl.solve(torch.eye(3, dtype=torch.float64).expand(2, 3, 3), torch.ones(4, 3, 1, dtype=torch.float64)),
+     ValueError, r"B: batch shape \(4,\) does not broadcast"),
+    (lambda: rl.lu_solve(rl.LUFactors(torch.eye(3, dtype=torch.float64), torch.zeros(3, dtype=torch.int32)),
+                         torch.ones(3, 1, dtype=torch.float64)), ValueError, "A: LU pivots out of range"),
+    (lambda: rl.logdet_spd(np.array([[2.0, 1.0], [0.0, 2.0]])), ValueError, "S: must be symmetric"),
+    (lambda: rl.solve_spd(np.eye(2), np.ones(2)), TypeError, "S: solve_spd needs torch tensors"),
+])
+def test_bad_input_is_refused_on_every_path(call, exc, match):
+    """Cases added after tools/guard_mutants.py showed these guards surviving their deletion."""
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_solve_spd_agrees_with_lu():
+    A = _mats(3, 20, 13)
+    S = A @ A.mT
+    b = torch.randn(3, 20, dtype=torch.float64)
+    np.testing.assert_allclose(rl.solve_spd(S, b).numpy(), rl.solve(S, b).numpy(), rtol=1e-9, atol=1e-12)
