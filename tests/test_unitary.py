@@ -50,12 +50,12 @@ def test_rnn_run_rejects_bad_shapes(arg):
     bad = {"W": torch.zeros(4, 3), "F": torch.zeros(5, 3), "b": torch.zeros(5), "C": torch.zeros(2, 5),
            "x": torch.zeros(4, 2), "h0": torch.zeros(3)}
     kw[arg] = bad[arg].to(F64)
-    with pytest.raises(ValueError, match=arg):
+    with pytest.raises(ValueError, match=rf"^{arg}: must (have shape|be a square)"):
         U.rnn_run(kw["W"], kw["F"], kw["b"], kw["C"], kw["x"], kw["h0"])
 
 
 def test_unknown_activation_rejected():
-    with pytest.raises(ValueError, match="activation"):
+    with pytest.raises(ValueError, match=r"^activation: unknown activation"):
         U.get_activation("swish")
 
 
@@ -85,9 +85,9 @@ def test_similarity_transform_relu_pd_only():
 
 def test_similarity_transform_rejects_singular_T():
     theta, _ = _rand_rnn()
-    with pytest.raises(ValueError, match="T"):
+    with pytest.raises(ValueError, match=r"^T: must be invertible"):
         U.similarity_transform(theta, torch.zeros(4, 4, dtype=F64))
-    with pytest.raises(ValueError, match="T"):
+    with pytest.raises(ValueError, match=r"^T: must have shape"):
         U.similarity_transform(theta, torch.eye(3, dtype=F64))
 
 
@@ -111,7 +111,7 @@ def test_lipschitz_constants(name):
 
 
 def test_lipschitz_estimate_rejects_bad_pairs():
-    with pytest.raises(ValueError, match="n_pairs"):
+    with pytest.raises(ValueError, match=r"^n_pairs: must be an integer >= 1"):
         U.lipschitz_estimate("relu", 0)
 
 
@@ -134,7 +134,7 @@ def test_dilation_with_wrong_sign_is_not_orthogonal():
 
 
 def test_unitary_dilation_rejects_expansive_W():
-    with pytest.raises(ValueError, match="W"):
+    with pytest.raises(ValueError, match=r"^W: must be non-expansive"):
         U.unitary_dilation(1.1 * torch.eye(3, dtype=F64))
 
 
@@ -144,7 +144,7 @@ def test_psd_sqrt_and_rejection():
     M = A @ A.T
     R = U.psd_sqrt(M)
     check_close(R @ R, M, rtol=1e-10)
-    with pytest.raises(ValueError, match="M"):
+    with pytest.raises(ValueError, match=r"^M: must be positive semidefinite"):
         U.psd_sqrt(-M)
 
 
@@ -167,21 +167,31 @@ def test_theorem1_needs_the_offset():
     theta, g = _rand_rnn(n=5, norm=0.95, seed=3)
     x = _bounded_inputs(500, 3, 2.0, g)
     y, _ = theta.run(x)
-    emb0 = U.orthogonal_embedding(theta, input_bound=2.0, offset=0.0)
-    assert not check_close(emb0.run(x)[0], y, rtol=1e-12, atol=1e-12, strict=False).passed
+    emb = U.orthogonal_embedding(theta, input_bound=2.0)
+    check_close(emb.run(x)[0], y, rtol=1e-12, atol=1e-12)
+    # the same construction with offset 0 (built by hand: orthogonal_embedding refuses it) is not equivalent
+    p = emb.params
+    no_offset = U.RNNParams(p.W, p.F, torch.cat([theta.b, torch.zeros(5, dtype=F64)]), p.C, p.h0)
+    assert not check_close(no_offset.run(x)[0], y, rtol=1e-12, atol=1e-12, strict=False).passed
+    with pytest.raises(ValueError, match=r"^offset: must be >= the state bound"):
+        U.orthogonal_embedding(theta, input_bound=2.0, offset=0.0)
+    with pytest.raises(ValueError, match=r"^offset: must be >= the state bound"):
+        U.orthogonal_embedding(theta, input_bound=2.0, offset=0.999 * emb.state_bound)
+    big = U.orthogonal_embedding(theta, input_bound=2.0, offset=2 * emb.state_bound)  # a larger offset is fine
+    check_close(big.run(x)[0], y, rtol=1e-12, atol=1e-12)
 
 
 def test_theorem1_rejects_noncontractive_W_and_unbounded_input():
     theta, g = _rand_rnn(n=4, norm=1.0)
-    with pytest.raises(ValueError, match="W"):
+    with pytest.raises(ValueError, match=r"^W: must be contractive"):
         U.orthogonal_embedding(theta, input_bound=1.0)
     theta, g = _rand_rnn(n=4, norm=0.9)
-    with pytest.raises(ValueError, match="input_bound"):
+    with pytest.raises(ValueError, match=r"^input_bound: must be a finite"):
         U.orthogonal_embedding(theta, input_bound=math.inf)
-    with pytest.raises(ValueError, match="input_bound"):
+    with pytest.raises(ValueError, match=r"^input_bound: must lie in"):
         U.orthogonal_embedding(theta, input_bound=-1.0)
     emb = U.orthogonal_embedding(theta, input_bound=1.0)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x: inputs must be bounded"):
         emb.run(torch.full((10, 3), 5.0, dtype=F64))
 
 
@@ -207,7 +217,7 @@ def test_one_state_invariants_separate_contractive_from_unitary():
     check_close(inv_plus["u=+1"], 0.0, atol=1e-12)
     check_close(inv_minus["u=-1"], 0.0, atol=1e-12)
     assert not check_close(inv_c["u=+1"], 0.0, atol=1e-12, strict=False).passed
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match=r"^y: need at least 3 samples"):
         U.one_state_urnn_invariants(torch.ones(2, dtype=F64))
 
 
@@ -220,7 +230,7 @@ def test_one_state_urnn_fit_cannot_match_contraction_but_matches_w1():
     assert min(fit_c.values()) > 1e-2
     fit_1 = U.fit_one_state_urnn(x, torch.ones(12, 1, dtype=F64), n_starts=32, steps=300, generator=gen)
     assert fit_1["u=+1"] < 1e-3  # the checker is not biased: a reachable target is fitted
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match=r"^y: must have shape"):
         U.fit_one_state_urnn(x, torch.ones(5, 1, dtype=F64))
 
 
@@ -231,10 +241,10 @@ def test_sigmoid_embedding_error_positive_and_decaying():
     check_bound(err, lower=1e-12)
     ratio = err[1:] / err[:-1]
     check_close(torch.log(ratio[1:]) / 5.0, torch.full((2,), -1.0, dtype=F64), rtol=0.05)
-    with pytest.raises(ValueError, match="offsets"):
+    with pytest.raises(ValueError, match=r"^offsets: must have 1"):
         U.sigmoid_embedding_error(theta, x, torch.zeros(2, 2, dtype=F64))
     bad = U.RNNParams(1.5 * theta.W / torch.linalg.matrix_norm(theta.W, 2), theta.F, theta.b, theta.C, theta.h0)
-    with pytest.raises(ValueError, match="W"):
+    with pytest.raises(ValueError, match=r"^W: must be contractive"):
         U.sigmoid_embedding_error(bad, x, torch.zeros(2, dtype=F64))
 
 
@@ -249,9 +259,9 @@ def test_contractive_weight_spectrum_and_validation():
     # the printed form without the minus sign (I + eps A^T A / ||A||^2) is expansive
     W_plus = 2 * torch.eye(4, dtype=F64) - W
     assert not check_bound(torch.linalg.matrix_norm(W_plus, 2), upper=1.0, strict=False).passed
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match=r"^eps: must lie in"):
         U.contractive_weight(A, 1.5)
-    with pytest.raises(ValueError, match="A"):
+    with pytest.raises(ValueError, match=r"^A: must be a square"):
         U.contractive_weight(torch.zeros(3, 4, dtype=F64))
 
 
@@ -265,7 +275,7 @@ def test_synthetic_system_on_fraction_and_snr():
     snr = 10 * torch.log10(yc.var(dim=(1, 2, 3)) / (yn - yc).var(dim=(1, 2, 3)))
     check_close(snr, torch.full((4,), 20.0, dtype=F64), atol=0.3)
     assert not check_close(snr, torch.full((4,), 15.0, dtype=F64), atol=0.3, strict=False).passed
-    with pytest.raises(ValueError, match="on_fraction"):
+    with pytest.raises(ValueError, match=r"^on_fraction: must"):
         U.make_synthetic_systems(1, on_fraction=1.5, device="cpu")
 
 
@@ -284,7 +294,7 @@ def test_orthogonal_projection_and_masked_version():
     # projecting the zero-padded matrix without the mask fills the padding (arbitrary orthogonal block)
     assert not check_close(U.orthogonal_projection(W * mask[:, None] * mask)[:, 3:, 3:],
                            torch.zeros(3, 2, 2, dtype=F64), atol=1e-8, strict=False).passed
-    with pytest.raises(ValueError, match="W"):
+    with pytest.raises(ValueError, match=r"^W: must be a square"):
         U.orthogonal_projection(torch.zeros(3, 4, dtype=F64))
 
 
@@ -306,7 +316,8 @@ def test_batched_training_equals_one_model_at_a_time(unitary, clip):
             check_close(trained["W"][s, r, :m, :m], one["W"][0, 0], "W", rtol=1e-9, atol=1e-12)
             check_close(trained["C"][s, r, :, :m], one["C"][0, 0], "C", rtol=1e-9, atol=1e-12)
             check_close(losses[:, s, r], loss1[:, 0, 0], "loss", rtol=1e-9)
-            check_close(trained["W"][s, r, m:, :], torch.zeros(3 - m, 3, dtype=F64), "padding stays zero", atol=0.0)
+            if m < 3:
+                check_close(trained["W"][s, r, m:, :], torch.zeros(3 - m, 3, dtype=F64), "padding stays zero", atol=0.0)
     if clip is not None:  # clipping is active and changes the result
         plain, _ = U.train_rnn_models(init, x, y, unitary=unitary, epochs=3, batch_size=4, order=order,
                                       show_progress=False)
@@ -314,7 +325,7 @@ def test_batched_training_equals_one_model_at_a_time(unitary, clip):
     if unitary:
         Wt = U.unpad_model(trained, 1, 0)["W"][0, 0]
         check_close(Wt @ Wt.T, torch.eye(3, dtype=F64), atol=1e-12)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x: must have shape"):
         U.train_rnn_models(init, x[:1], y, unitary=unitary, epochs=1, show_progress=False)
 
 
@@ -339,7 +350,7 @@ def test_permuted_digits_and_classifier_smoke():
     Wu = res["params"]["W"][1]
     check_close(Wu @ Wu.T, torch.eye(16), atol=1e-5)
     assert res["test_accuracy"].shape == (2,)
-    with pytest.raises(ValueError, match="y_train"):
+    with pytest.raises(ValueError, match=r"^y_train: must have shape"):
         U.train_sequence_classifiers(d["x_train"][:5], d["y_train"][:4], d["x_test"], d["y_test"], hidden=4)
 
 
@@ -352,7 +363,7 @@ def test_run_learning_experiment_small():
     for s, m in enumerate([2, 4]):
         blk = Wu[s, :, :m, :m].double()
         check_close(blk @ blk.transpose(-1, -2), torch.eye(m, dtype=F64).expand(2, m, m), atol=1e-5)
-    with pytest.raises(ValueError, match="test_ratio"):
+    with pytest.raises(ValueError, match=r"^test_ratio: must lie in"):
         U.run_learning_experiment(sizes=[2], n_real=1, snr_db=20, T=5, n_seq=4, epochs=1, test_ratio=2.0, device="cpu")
 
 
@@ -362,7 +373,103 @@ def test_init_rnn_models_masks_and_validation():
     blk = p["W"][0, :, :2, :2]
     check_close(blk @ blk.transpose(-1, -2), torch.eye(2, dtype=F64).expand(3, 2, 2), atol=1e-12)
     check_close(p["W"][0, :, 2:, :], torch.zeros(3, 3, 5, dtype=F64), atol=0.0)
-    with pytest.raises(ValueError, match="sizes"):
+    with pytest.raises(ValueError, match=r"^sizes: must be an integer >= 1"):
         U.init_rnn_models([0, 3], 1, 1, 1, device="cpu")
-    with pytest.raises(ValueError, match="n_models_per_size"):
+    with pytest.raises(ValueError, match=r"^n_models_per_size: must be an integer"):
         U.init_rnn_models([3], 0, 1, 1, device="cpu")
+
+
+# ----------------------------------------------------------------- issue 11: refusals and the complex case
+def test_unitary_dilation_of_a_complex_W_is_unitary():
+    g = torch.Generator().manual_seed(7)
+    Z = torch.randn(4, 4, dtype=torch.complex128, generator=g)
+    W = 0.9 * Z / torch.linalg.matrix_norm(Z, 2)
+    Uw = U.unitary_dilation(W)
+    eye = torch.eye(8, dtype=torch.complex128)
+    check_close(Uw @ Uw.mH, eye, "U U^H = I", atol=1e-12)
+    check_close(Uw.mH @ Uw, eye, "U^H U = I", atol=1e-12)
+    check_close(Uw[:4, :4], W, "top-left block")
+    # the transpose instead of the conjugate transpose (the old code) is not unitary
+    Wt = W.transpose(-1, -2)
+    wrong = torch.cat([torch.cat([W, U.psd_sqrt(torch.eye(4, dtype=W.dtype) - W @ W.mH)], 1),
+                       torch.cat([U.psd_sqrt(torch.eye(4, dtype=W.dtype) - W.mH @ W), -Wt], 1)], 0)
+    assert not check_close(wrong @ wrong.mH, eye, atol=1e-6, strict=False).passed
+
+
+def test_unitary_dilation_guard_names_W_not_the_square_root():
+    # without the W guard psd_sqrt would refuse "I - W W^H": the message must blame W itself
+    with pytest.raises(ValueError, match=r"^W: must be non-expansive \(spectral norm <= 1\), got spectral norm 1\.1"):
+        U.unitary_dilation(1.1 * torch.eye(3, dtype=F64))
+
+
+def test_psd_sqrt_refuses_a_non_symmetric_matrix():
+    M = torch.tensor([[2.0, 1.0], [0.0, 2.0]], dtype=F64)
+    with pytest.raises(ValueError, match=r"^M: must be symmetric"):
+        U.psd_sqrt(M)
+    R = U.psd_sqrt(M @ M.T)  # a symmetric PSD matrix is accepted and its root squares back
+    check_close(R @ R, M @ M.T, rtol=1e-12)
+
+
+def test_contractive_weight_refuses_singular_A():
+    A = torch.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=F64)  # rank 1: W would have norm 1
+    with pytest.raises(ValueError, match=r"^A: must be invertible"):
+        U.contractive_weight(A)
+    W = U.contractive_weight(A + 0.5 * torch.eye(2, dtype=F64))
+    assert float(torch.linalg.matrix_norm(W, 2)) < 1.0
+
+
+@pytest.mark.parametrize("fn", ["relu_state_bound", "orthogonal_projection"])
+def test_nan_gives_a_clear_error(fn):
+    theta, _ = _rand_rnn()
+    W = theta.W.clone()
+    W[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"^W: must be finite"):
+        if fn == "relu_state_bound":
+            U.relu_state_bound(W, theta.F, theta.b, 1.0)
+        else:
+            U.orthogonal_projection(W)
+
+
+def test_restarts_are_selected_by_training_loss():
+    out = U.run_learning_experiment(sizes=[2, 3], n_real=2, snr_db=20, T=12, n_seq=6, epochs=3, n_restarts=3,
+                                    lr_final=1e-3, device="cpu", show_progress=False, dtype=F64)
+    assert out["r2_all"].shape == (2, 2, 2, 3) and out["losses"].shape == (3, 2, 2, 2, 3)
+    best = out["losses"][-1].argmin(-1)
+    check_close(out["r2"], torch.gather(out["r2_all"], -1, best.unsqueeze(-1)).squeeze(-1), atol=0.0)
+    assert torch.equal(out["best_restart"], best)
+    check_close(out["ceiling"], 1 / (1 + 10 ** -2), rtol=1e-12)
+
+
+def test_learning_rate_decays_to_lr_final():
+    g = torch.Generator().manual_seed(3)
+    init = U.init_rnn_models([2], 1, 1, 1, generator=g, device="cpu", dtype=F64)
+    x, y = torch.randn(1, 4, 5, 1, generator=g, dtype=F64), torch.randn(1, 4, 5, 1, generator=g, dtype=F64)
+    order = torch.stack([torch.randperm(4, generator=g) for _ in range(3)])
+    a, _ = U.train_rnn_models(init, x, y, unitary=False, epochs=3, batch_size=4, lr=0.01, lr_final=0.01, order=order,
+                              show_progress=False)
+    b, _ = U.train_rnn_models(init, x, y, unitary=False, epochs=3, batch_size=4, lr=0.01, order=order, show_progress=False)
+    c, _ = U.train_rnn_models(init, x, y, unitary=False, epochs=3, batch_size=4, lr=0.01, lr_final=1e-4, order=order,
+                              show_progress=False)
+    check_close(a["W"], b["W"], atol=1e-14)  # lr_final = lr: no decay
+    assert not check_close(c["W"], b["W"], atol=1e-9, strict=False).passed
+
+
+def test_identity_initialisation():
+    p = U.init_rnn_models([2, 3], 2, 1, 1, device="cpu", dtype=F64, w_init="identity")
+    check_close(p["W"][0, 0], torch.diag(torch.tensor([1.0, 1.0, 0.0], dtype=F64)), atol=0.0)
+    with pytest.raises(ValueError, match=r"^w_init: must be"):
+        U.init_rnn_models([2], 1, 1, 1, device="cpu", w_init="eye")
+
+
+def test_size_ratio_against_a_hand_count():
+    r2 = torch.tensor([[[0.2], [0.8], [0.9], [0.91]], [[0.1], [0.3], [0.5], [0.89]]], dtype=F64)  # sizes 2, 4, 6, 8
+    out = U.size_ratio(r2, [2, 4, 6, 8], level_fraction=0.97)  # level 0.8827: standard at 6, unitary at 8
+    assert out["n_std"].tolist() == [6.0] and out["n_uni"].tolist() == [8.0] and not out["censored"].any()
+    check_close(out["ratio"], [8 / 6], rtol=1e-12)
+
+
+def test_linear_baseline_sees_only_the_last_steps():
+    d = U.permuted_digits(seed=0, device="cpu", dtype=F64)
+    full = U.linear_baseline_correct(d["x_train"], d["y_train"], d["x_test"], d["y_test"]).mean()
+    last8 = U.linear_baseline_correct(d["x_train"], d["y_train"], d["x_test"], d["y_test"], last_k=8).mean()
+    assert full > last8 + 0.1 and last8 > 0.2  # all 64 pixels beat 8 of them; 8 pixels beat chance
