@@ -67,6 +67,7 @@ __all__ = [
     "jacobian_spectral_radius",
     "stationary_gradient",
     "bptt_gradient",
+    "hessian_gradient",
     "newton_fixed_point",
     "train_pattern_completion",
     "delta_recursion",
@@ -90,15 +91,139 @@ __all__ = [
 
 
 # =========================================================================== #
+# Argument checks shared by Part III (private; the messages name the argument)
+# =========================================================================== #
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _real_tensor(x, name: str, *, finite: bool = True) -> torch.Tensor:
+    """``x`` as a real floating torch tensor: lists/numpy accepted, integers promoted to float64.
+
+    Complex, boolean and half-precision inputs raise ``TypeError``; NaN/inf raise ``ValueError``
+    (skipped inside torch.func transforms, whose values cannot be read).
+    """
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        try:
+            arr = np.asarray(x)
+            if arr.dtype == object:
+                raise TypeError
+            t = torch.as_tensor(arr)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name}: must be a tensor, an array or a (rectangular) nested list of numbers, "
+                            f"got {type(x).__name__}") from None
+    if t.dtype == torch.bool:
+        raise TypeError(f"{name}: must hold real numbers, got dtype bool")
+    if t.is_complex():
+        raise TypeError(f"{name}: must be real, got complex dtype {t.dtype}")
+    if t.dtype in _HALF:
+        raise TypeError(f"{name}: half precision ({t.dtype}) is not supported; use float32 or float64")
+    if not t.is_floating_point():
+        t = t.to(torch.float64)
+    if finite and _inspectable(t):
+        with torch.no_grad():
+            bad = int((~torch.isfinite(t)).sum())
+        if bad:
+            raise ValueError(f"{name}: must be finite, found {bad} NaN/inf entries")
+    return t
+
+
+def _common(*tensors):
+    """Cast floating tensors (None passes through) to their promoted dtype."""
+    dt = None
+    for t in tensors:
+        if t is not None:
+            dt = t.dtype if dt is None else torch.promote_types(dt, t.dtype)
+    return [None if t is None else t.to(dt) for t in tensors]
+
+
+def _int_arg(value, name: str, low: int = 1) -> int:
+    """An integer argument (python or numpy int, not bool) that is at least ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: must be an integer, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name}: must be >= {low}, got {value}")
+    return int(value)
+
+
+def _real_arg(value, name: str, *, low: float | None = None, high: float | None = None,
+              open_low: bool = False, open_high: bool = False) -> float:
+    """A finite real scalar in the stated range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+            value = float(value)
+        else:
+            raise TypeError(f"{name}: must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}: must be finite, got {value!r}")
+    if low is not None and (v <= low if open_low else v < low):
+        raise ValueError(f"{name}: must be {'>' if open_low else '>='} {low:g}, got {value!r}")
+    if high is not None and (v >= high if open_high else v > high):
+        raise ValueError(f"{name}: must be {'<' if open_high else '<='} {high:g}, got {value!r}")
+    return v
+
+
+def _require_activations(x: torch.Tensor, name: str, *, open_interval: bool = False, free=None):
+    """Entries of a state in [-1, 1] (or (-1, 1) for the units selected by ``free``, all if None)."""
+    if not _inspectable(x) or x.numel() == 0:
+        return x
+    with torch.no_grad():
+        if bool((x.abs() > 1).any()):
+            raise ValueError(f"{name}: activations of tanh units must lie in [-1, 1], largest |value| is "
+                             f"{float(x.abs().max()):.4g}")
+        if open_interval:
+            edge = x.abs() >= 1
+            if free is not None:
+                edge = edge & free.expand_as(edge)
+            if bool(edge.any()):
+                raise ValueError(f"{name}: free units must lie strictly inside (-1, 1) (a fixed point of tanh "
+                                 f"never reaches +-1), found {int(edge.sum())} entries with |value| = 1")
+    return x
+
+
+def _units(units, n: int, name: str = "units") -> torch.Tensor:
+    """Indices of units as a long tensor, each in ``0..n-1``."""
+    try:
+        arr = np.asarray(list(units) if not isinstance(units, (torch.Tensor, np.ndarray)) else as_numpy(units))
+    except TypeError:
+        raise TypeError(f"{name}: must be a sequence of unit indices, got {type(units).__name__}") from None
+    if arr.size and (arr.dtype.kind not in "iu"):
+        raise TypeError(f"{name}: unit indices must be integers, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64).ravel()
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name}: unit indices must lie in 0..{n - 1}, got {arr.tolist()}")
+    return torch.as_tensor(arr, dtype=torch.long)
+
+
+def _schedule(schedule, n: int, name: str = "schedule") -> list[list[int]]:
+    if isinstance(schedule, (str, bytes)) or not hasattr(schedule, "__iter__"):
+        raise TypeError(f"{name}: must be a sequence of unit groups, got {type(schedule).__name__}")
+    groups = [_units(g, n, f"{name}").tolist() for g in schedule]
+    if not groups or not any(groups):
+        raise ValueError(f"{name}: must contain at least one non-empty group of units")
+    return groups
+
+
+# =========================================================================== #
 # Validation specific to attractor nets
 # =========================================================================== #
-def _mask(clamp, like: torch.Tensor) -> torch.Tensor | None:
+def _mask(clamp, like: torch.Tensor, name: str = "clamp") -> torch.Tensor | None:
     """Clamp mask as a boolean tensor broadcastable to ``like`` (None = nothing clamped)."""
     if clamp is None:
         return None
-    c = torch.as_tensor(clamp, device=like.device)
-    if c.shape[-1] != like.shape[-1]:
-        raise ValueError(f"clamp: last dimension must be n = {like.shape[-1]}, got shape {tuple(c.shape)}")
+    c = torch.as_tensor(clamp, device=like.device) if not isinstance(clamp, torch.Tensor) else clamp.to(like.device)
+    if c.dtype != torch.bool:
+        if c.is_complex() or (_inspectable(c) and bool(((c != 0) & (c != 1)).any())):
+            raise ValueError(f"{name}: must be a boolean mask (0/1 entries)")
+    if c.ndim < 1 or c.shape[-1] != like.shape[-1]:
+        raise ValueError(f"{name}: last dimension must be n = {like.shape[-1]}, got shape {tuple(c.shape)}")
+    try:
+        torch.broadcast_shapes(c.shape, like.shape)
+    except RuntimeError:
+        raise ValueError(f"{name}: shape {tuple(c.shape)} does not broadcast with the states' shape "
+                         f"{tuple(like.shape)}") from None
     return c.to(torch.bool)
 
 
@@ -108,7 +233,9 @@ def require_self_connections(W, name: str = "W", lower: float = 0.0):
     The default ``lower = 0`` is the note's condition for parallel updates; the
     book's chapter 2 shows that asynchronous tanh updates only need ``lower = -1``.
     """
+    W = _real_tensor(W, name)
     require_square(W, name)
+    lower = _real_arg(lower, "lower")
     d = np.diagonal(as_numpy(W), axis1=-2, axis2=-1)
     if d.size and not np.all(d >= lower):
         raise ValueError(
@@ -124,10 +251,15 @@ def require_no_within_group_weights(W, groups: Sequence[Sequence[int]], name: st
     Updating a group in parallel equals updating its units one after another only
     when they do not feed each other (the bipartite/layered case of chapter 2).
     """
+    W = _real_tensor(W, name)
     require_square(W, name)
+    atol = _real_arg(atol, "atol", low=0.0)
+    groups = _schedule(groups, W.shape[-1], "groups")
     arr = as_numpy(W)
     for k, g in enumerate(groups):
         idx = np.asarray(list(g), dtype=int)
+        if idx.size == 0:
+            continue
         block = arr[..., idx[:, None], idx[None, :]]
         if block.size and np.max(np.abs(block)) > atol:
             raise ValueError(
@@ -144,9 +276,11 @@ def require_kernel(w, name: str = "w", *, square_channels: bool = False):
     ``a, b`` running from ``-r`` to ``r``.  ``square_channels`` additionally requires
     ``c_in == c_out`` (a recurrent layer, Case 1 of the note).
     """
-    shp = tuple(w.shape) if hasattr(w, "shape") else np.shape(w)
+    shp = tuple(_real_tensor(w, name).shape)
     if len(shp) != 4:
         raise ValueError(f"{name}: must be a 4-d kernel (c_in, c_out, 2r+1, 2r+1), got shape {shp}")
+    if shp[0] < 1 or shp[1] < 1:
+        raise ValueError(f"{name}: needs at least one input and one output channel, got shape {shp}")
     if shp[2] != shp[3] or shp[2] % 2 != 1:
         raise ValueError(f"{name}: spatial size must be square and odd (2r+1, 2r+1), got {shp[2:]}")
     if square_channels and shp[0] != shp[1]:
@@ -160,7 +294,8 @@ def require_symmetric_kernel(w, name: str = "w", atol: float = 1e-10, *, nonnega
     With ``nonnegative_self`` also require the note's self-connection constraint ``w[f, f, 0, 0] >= 0``.
     """
     require_kernel(w, name, square_channels=True)
-    t = torch.as_tensor(as_numpy(w))
+    atol = _real_arg(atol, "atol", low=0.0)
+    t = torch.as_tensor(as_numpy(_real_tensor(w, name)))
     err = float((t - t.transpose(0, 1).flip(2, 3)).abs().max()) if t.numel() else 0.0
     if not err <= atol:
         raise ValueError(f"{name}: must satisfy w[e,f,a,b] = w[f,e,-a,-b] (max violation {err:.3g} > atol = {atol:g})")
@@ -187,7 +322,7 @@ def barrier(x: torch.Tensor) -> torch.Tensor:
     ----------
     x : tensor, any shape, entries in ``[-1, 1]``
     """
-    x = torch.as_tensor(x)
+    x = _real_tensor(x, "x")
     if _inspectable(x) and bool(torch.any(x.abs() > 1)):
         raise ValueError("x: barrier is defined only for activations in [-1, 1]")
     return 0.5 * (torch.xlogy(1 + x, 1 + x) + torch.xlogy(1 - x, 1 - x))
@@ -199,13 +334,21 @@ def barrier_bregman(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     It is the exact energy drop of a single-unit update beyond the self-connection term
     (chapter 2): :math:`\Delta E = -\tfrac12 w_{jj}\,\Delta^2 - B_F(x_j, x_j')`.
     """
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x, y = _common(_real_tensor(x, "x"), _real_tensor(y, "y"))
+    try:
+        torch.broadcast_shapes(x.shape, y.shape)
+    except RuntimeError:
+        raise ValueError(f"y: shape {tuple(y.shape)} does not broadcast with x's shape {tuple(x.shape)}") from None
+    _require_activations(x, "x")
+    _require_activations(y, "y", open_interval=True)
     return barrier(x) - barrier(y) - torch.atanh(y) * (x - y)
 
 
 def barrier_slope(x: torch.Tensor) -> torch.Tensor:
     r""":math:`F'(x) = f^{-1}(x) = \operatorname{artanh} x` (elementwise)."""
-    return torch.atanh(torch.as_tensor(x))
+    x = _real_tensor(x, "x")
+    _require_activations(x, "x")
+    return torch.atanh(x)
 
 
 def _inspectable(t) -> bool:
@@ -234,15 +377,37 @@ def _require_symmetric_t(W, name: str, atol: float = 1e-10):
     return W
 
 
-def _check_net(x: torch.Tensor, W: torch.Tensor, b, symmetric: bool):
+def _net(x, W, b, symmetric: bool, *, x_name: str = "x"):
+    """Validate and convert a state, weights and biases; returns ``(x, W, b)`` in one float dtype.
+
+    Integer states (e.g. +-1 patterns) are promoted to float64 so that the weights are never
+    truncated to integers.
+    """
+    x = _real_tensor(x, x_name)
+    W = _real_tensor(W, "W")
+    b = None if b is None else _real_tensor(b, "b")
     require_square(W, "W")
     n = W.shape[-1]
-    if x.shape[-1] != n:
-        raise ValueError(f"x: last dimension must equal the number of units n = {n}, got shape {tuple(x.shape)}")
-    if b is not None and torch.as_tensor(b).shape[-1] != n:
-        raise ValueError(f"b: last dimension must be n = {n}, got shape {tuple(torch.as_tensor(b).shape)}")
+    if n < 1:
+        raise ValueError(f"W: needs at least one unit, got shape {tuple(W.shape)}")
+    if x.ndim < 1 or x.shape[-1] != n:
+        raise ValueError(f"{x_name}: last dimension must equal the number of units n = {n}, got shape {tuple(x.shape)}")
+    if b is not None and (b.ndim < 1 or b.shape[-1] != n):
+        raise ValueError(f"b: last dimension must be n = {n}, got shape {tuple(b.shape)}")
+    try:
+        torch.broadcast_shapes(x.shape[:-1], W.shape[:-2], *(() if b is None else (b.shape[:-1],)))
+    except RuntimeError:
+        raise ValueError(f"{x_name}: batch shape {tuple(x.shape[:-1])} does not broadcast with W's batch shape "
+                         f"{tuple(W.shape[:-2])}" + ("" if b is None else f" and b's {tuple(b.shape[:-1])}")) from None
     if symmetric:
         _require_symmetric_t(W, "W")
+    x, W, b = _common(x, W, b)
+    return x, W, b
+
+
+def _net_input(x, W, b):
+    z = torch.einsum("...i,...ij->...j", x, W)
+    return z if b is None else z + b
 
 
 def energy(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, *, symmetric: bool = True) -> torch.Tensor:
@@ -264,11 +429,16 @@ def energy(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None, *, s
     -------
     tensor ``(...)``
     """
-    x = torch.as_tensor(x)
-    _check_net(x, W, b, symmetric)
-    quad = torch.einsum("...i,...ij,...j->...", x, W.to(x.dtype), x)
+    x, W, b = _net(x, W, b, symmetric)
+    _require_activations(x, "x")
+    return _energy(x, W, b)
+
+
+def _energy(x, W, b):
+    """Unchecked core of :func:`energy` (validated float tensors of one dtype)."""
+    quad = torch.einsum("...i,...ij,...j->...", x, W, x)
     lin = (x * b).sum(-1) if b is not None else torch.zeros_like(quad)
-    return -0.5 * quad - lin + barrier(x).sum(-1)
+    return -0.5 * quad - lin + 0.5 * (torch.xlogy(1 + x, 1 + x) + torch.xlogy(1 - x, 1 - x)).sum(-1)
 
 
 def energy_gradient(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
@@ -277,22 +447,15 @@ def energy_gradient(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = N
     Zero exactly when :math:`x_j = \tanh((xW)_j + b_j)`, the activation rule (note Eq. 3).
     Shapes as in :func:`energy`; returns ``(..., n)``.
     """
-    x = torch.as_tensor(x)
-    _check_net(x, W, b, True)
-    z = torch.einsum("...i,...ij->...j", x, W.to(x.dtype))
-    if b is not None:
-        z = z + b
-    return -z + torch.atanh(x)
+    x, W, b = _net(x, W, b, True)
+    _require_activations(x, "x")
+    return -_net_input(x, W, b) + torch.atanh(x)
 
 
 def activation_update(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
     r"""All units' new activations :math:`\tanh(x W + b)` (note Eq. 3 for every ``j``); ``(..., n)``."""
-    x = torch.as_tensor(x)
-    _check_net(x, W, b, False)
-    z = torch.einsum("...i,...ij->...j", x, W.to(x.dtype))
-    if b is not None:
-        z = z + b
-    return torch.tanh(z)
+    x, W, b = _net(x, W, b, False)
+    return torch.tanh(_net_input(x, W, b))
 
 
 # =========================================================================== #
@@ -315,20 +478,32 @@ def random_symmetric_weights(
     ``(n,)`` tensor), or left random when ``None``.
     """
     device = get_device() if device is None else torch.device(device)
-    if batch < 1 or n < 1:
-        raise ValueError(f"batch/n: must be positive, got batch={batch}, n={n}")
+    batch, n = _int_arg(batch, "batch"), _int_arg(n, "n")
+    scale = _real_arg(scale, "scale", low=0.0)
     A = torch.randn(batch, n, n, generator=generator, dtype=dtype).to(device) * (scale / math.sqrt(n))
     W = (A + A.transpose(-1, -2)) / math.sqrt(2.0)
     if self_connection is not None:
-        d = torch.as_tensor(self_connection, dtype=dtype, device=device).expand(batch, n)
+        d = _real_tensor(self_connection, "self_connection").to(dtype=dtype, device=device)
+        try:
+            d = d.expand(batch, n)
+        except RuntimeError:
+            raise ValueError(f"self_connection: must be a number or broadcast to (batch, n) = ({batch}, {n}), "
+                             f"got shape {tuple(d.shape)}") from None
         W = W - torch.diag_embed(torch.diagonal(W, dim1=-2, dim2=-1)) + torch.diag_embed(d)
     return W
 
 
 def layer_groups(layer_sizes: Sequence[int]) -> list[list[int]]:
     """Unit indices of each layer of a layered net, e.g. ``[3, 2] -> [[0, 1, 2], [3, 4]]``."""
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__iter__"):
+        raise TypeError(f"layer_sizes: must be a sequence of integers, got {type(layer_sizes).__name__}")
+    layer_sizes = list(layer_sizes)
+    if not layer_sizes:
+        raise ValueError("layer_sizes: must list at least one layer")
     out, start = [], 0
     for s in layer_sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"layer_sizes: every layer size must be an integer, got {layer_sizes}")
         if s < 1:
             raise ValueError(f"layer_sizes: every layer needs at least one unit, got {list(layer_sizes)}")
         out.append(list(range(start, start + s)))
@@ -353,8 +528,12 @@ def bipartite_weights(
     self-connections).
     """
     device = get_device() if device is None else torch.device(device)
+    batch = _int_arg(batch, "batch")
+    scale = _real_arg(scale, "scale", low=0.0)
     groups = layer_groups(layer_sizes)
-    n = sum(layer_sizes)
+    if len(groups) < 2:
+        raise ValueError(f"layer_sizes: a layered net needs at least two layers, got {list(layer_sizes)}")
+    n = sum(len(g) for g in groups)
     W = torch.zeros(batch, n, n, dtype=dtype)
     for lo, hi in zip(groups[:-1], groups[1:]):
         blk = torch.randn(batch, len(lo), len(hi), generator=generator, dtype=dtype) * (
@@ -401,16 +580,23 @@ def update_units(
     -------
     tensor ``(..., n)`` (a new tensor; ``x`` is not modified)
     """
-    x = torch.as_tensor(x)
-    new = activation_update(x, W, b)
-    sel = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
-    sel[torch.as_tensor(units, dtype=torch.long, device=x.device)] = True
-    sel = sel.expand_as(x)
+    x, W, b = _net(x, W, b, False)
+    idx = _units(units, W.shape[-1], "units")
     c = _mask(clamp, x)
+    keep = _mask(keep, x, "keep")
+    return _update(x, W, b, idx, c, keep)
+
+
+def _update(x, W, b, idx, c=None, keep=None):
+    """Unchecked core of :func:`update_units` (``idx`` a long tensor, ``c``/``keep`` bool masks or None)."""
+    new = torch.tanh(_net_input(x, W, b))
+    sel = torch.zeros(x.shape[-1], dtype=torch.bool, device=x.device)
+    sel[idx.to(x.device)] = True
     if c is not None:
         sel = sel & ~c
     if keep is not None:
-        sel = sel & ~torch.as_tensor(keep, dtype=torch.bool, device=x.device)
+        sel = sel & ~keep.to(x.device)
+    sel = sel.expand(torch.broadcast_shapes(sel.shape, new.shape, x.shape))
     return torch.where(sel, new, x)
 
 
@@ -437,15 +623,19 @@ def asynchronous_sweep(
     for which tanh updates descend the energy, chapter 2) raise ``ValueError``; pass
     ``None`` to allow them (e.g. to demonstrate the ascent).
     """
+    x, W, b = _net(x, W, b, symmetric)
     if min_self_connection is not None and _inspectable(W):
         require_self_connections(W, "W", lower=min_self_connection)
     n = W.shape[-1]
-    order = range(n) if order is None else order
-    trace = [energy(x, W, b, symmetric=symmetric)] if return_energies else None
-    for j in order:
-        x = update_units(x, W, b, [int(j)], clamp=clamp)
+    order = torch.arange(n) if order is None else _units(order, n, "order")
+    c = _mask(clamp, x)
+    if return_energies:
+        _require_activations(x, "x")
+    trace = [_energy(x, W, b)] if return_energies else None
+    for j in order.tolist():
+        x = _update(x, W, b, torch.tensor([j]), c)
         if return_energies:
-            trace.append(energy(x, W, b, symmetric=symmetric))
+            trace.append(_energy(x, W, b))
     return (x, torch.stack(trace)) if return_energies else x
 
 
@@ -456,10 +646,13 @@ def parallel_run(
 
     Returns the trajectory ``(steps + 1, ..., n)`` starting with ``x0``.
     """
-    traj = [torch.as_tensor(x0)]
-    n = W.shape[-1]
+    x0, W, b = _net(x0, W, b, False, x_name="x0")
+    steps = _int_arg(steps, "steps", low=0)
+    c = _mask(clamp, x0)
+    idx = torch.arange(W.shape[-1])
+    traj = [x0]
     for _ in range(steps):
-        traj.append(update_units(traj[-1], W, b, range(n), clamp=clamp))
+        traj.append(_update(traj[-1], W, b, idx, c))
     return torch.stack(traj)
 
 
@@ -485,17 +678,24 @@ def groupwise_run(
     Returns ``(x, energies)`` with energies of shape ``(sweeps * len(schedule) + 1, ...)``.
     Raises ``ValueError`` if a group has within-group weights (``check_groups``).
     """
+    x, W, b = _net(x0, W, b, True, x_name="x0")
+    _require_activations(x, "x0")
+    groups = _schedule(schedule, W.shape[-1])
+    sweeps = _int_arg(sweeps, "sweeps", low=0)
+    if keep_prob is not None:
+        keep_prob = _real_arg(keep_prob, "keep_prob", low=0.0, high=1.0)
     if check_groups:
-        require_no_within_group_weights(W, schedule, "W")
-    x = torch.as_tensor(x0)
-    trace = [energy(x, W, b)]
+        require_no_within_group_weights(W, groups, "W")
+    c = _mask(clamp, x)
+    idx = [torch.as_tensor(g, dtype=torch.long) for g in groups]
+    trace = [_energy(x, W, b)]
     for _ in range(sweeps):
-        for g in schedule:
+        for g in idx:
             keep = None
             if keep_prob is not None:
                 keep = (torch.rand(x.shape, generator=generator, dtype=torch.float64) < keep_prob).to(x.device)
-            x = update_units(x, W, b, g, clamp=clamp, keep=keep)
-            trace.append(energy(x, W, b))
+            x = _update(x, W, b, g, c, keep)
+            trace.append(_energy(x, W, b))
     return x, torch.stack(trace)
 
 
@@ -507,8 +707,14 @@ def two_step_lyapunov(x: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torc
     For symmetric ``W`` it never increases along :math:`(x_t, x_{t+1})` (chapter 2).
     Shapes: ``x, y (..., n)``; returns ``(...)``.
     """
-    _check_net(x, W, b, True)
-    cross = torch.einsum("...i,...ij,...j->...", x, W.to(x.dtype), y)
+    x, W, b = _net(x, W, b, True)
+    y, _, _ = _net(y, W, b, True, x_name="y")
+    if tuple(y.shape) != tuple(x.shape):
+        raise ValueError(f"y: must have the shape of x {tuple(x.shape)}, got {tuple(y.shape)}")
+    x, y, W, b = _common(x, y, W, b)
+    _require_activations(x, "x")
+    _require_activations(y, "y")
+    cross = torch.einsum("...i,...ij,...j->...", x, W, y)
     lin = ((x + y) * b).sum(-1) if b is not None else torch.zeros_like(cross)
     return -cross - lin + barrier(x).sum(-1) + barrier(y).sum(-1)
 
@@ -521,6 +727,10 @@ def classify_limit(traj: torch.Tensor, tol: float = 1e-8) -> dict:
 
     Returns a dict of boolean tensors ``fixed``, ``two_cycle``, ``other`` with the batch shape.
     """
+    traj = _real_tensor(traj, "traj")
+    tol = _real_arg(tol, "tol", low=0.0, open_low=True)
+    if traj.ndim < 2:
+        raise ValueError(f"traj: must have shape (T+1, ..., n), got {tuple(traj.shape)}")
     if traj.shape[0] < 3:
         raise ValueError(f"traj: needs at least 3 time steps, got {traj.shape[0]}")
     d1 = (traj[-1] - traj[-2]).abs().amax(-1)
@@ -552,14 +762,18 @@ def run_to_fixed_point(
     first iteration at which each member met the criterion ``(...)`` (``-1`` if
     never), and a boolean ``(...)``.
     """
-    x = torch.as_tensor(x0)
+    x, W, b = _net(x0, W, b, False, x_name="x0")
     n = W.shape[-1]
-    groups = [list(range(n))] if schedule is None else schedule
+    theta = _real_arg(theta, "theta", low=0.0, open_low=True)
+    max_iter = _int_arg(max_iter, "max_iter")
+    groups = [list(range(n))] if schedule is None else _schedule(schedule, n)
+    idx = [torch.as_tensor(g, dtype=torch.long) for g in groups]
+    c = _mask(clamp, x)
     t_star = torch.full(x.shape[:-1], -1, dtype=torch.long, device=x.device)
     for i in range(1, max_iter + 1):
         prev = x
-        for g in groups:
-            x = update_units(x, W, b, g, clamp=clamp)
+        for g in idx:
+            x = _update(x, W, b, g, c)
         done = (x - prev).abs().amax(-1) < theta
         t_star = torch.where((t_star < 0) & done, torch.full_like(t_star, i), t_star)
         if bool(torch.all(t_star >= 0)):
@@ -572,6 +786,8 @@ def derivative_matrix(x: torch.Tensor, clamp=None) -> torch.Tensor:
 
     ``x (..., n)`` → ``(..., n, n)``.
     """
+    x = _real_tensor(x, "x")
+    _require_activations(x, "x")
     d = 1 - x**2
     c = _mask(clamp, x)
     if c is not None:
@@ -585,9 +801,9 @@ def omega_series(A: torch.Tensor, terms: int) -> torch.Tensor:
     :math:`\Omega_1 = I`, :math:`\Omega_i = I + \Omega_{i-1} A`.  ``A (..., n, n)``;
     returns ``(terms, ..., n, n)`` holding :math:`\Omega_1, \dots, \Omega_{terms}`.
     """
+    A = _real_tensor(A, "A")
     require_square(A, "A")
-    if terms < 1:
-        raise ValueError(f"terms: must be >= 1, got {terms}")
+    terms = _int_arg(terms, "terms")
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand_as(A)
     out = [eye.clone()]
     for _ in range(terms - 1):
@@ -597,7 +813,8 @@ def omega_series(A: torch.Tensor, terms: int) -> torch.Tensor:
 
 def jacobian_spectral_radius(W: torch.Tensor, x_star: torch.Tensor, clamp=None) -> torch.Tensor:
     r"""Spectral radius of :math:`W^\top D_*` (the linearised backward map of note Eq. 10); ``(...)``."""
-    A = W.transpose(-1, -2).to(x_star.dtype) @ derivative_matrix(x_star, clamp)
+    x_star, W, _ = _net(x_star, W, None, False, x_name="x_star")
+    A = W.transpose(-1, -2) @ derivative_matrix(x_star, clamp)
     return torch.linalg.eigvals(A).abs().amax(-1)
 
 
@@ -635,13 +852,25 @@ def stationary_gradient(
     -------
     (dW ``(n, n)``, db ``(n,)``) summed over the batch.
     """
-    require_square(W, "W")
+    x_star, W, _ = _net(x_star, W, None, False, x_name="x_star")
     n = W.shape[-1]
+    if W.ndim != 2:
+        raise ValueError(f"W: must be one (n, n) matrix, got shape {tuple(W.shape)}")
     require_shape(x_star, "x_star", (None, n))
+    if x_star.shape[0] < 1:
+        raise ValueError("x_star: needs at least one state (batch size 0)")
+    y = _real_tensor(y, "y")
+    M = _real_tensor(M, "M")
     require_shape(y, "y", tuple(x_star.shape))
     require_shape(M, "M", (n,))
+    x_star, y, W, M = _common(x_star, y, W, M)
+    c = _mask(clamp, x_star)
+    _require_activations(x_star, "x_star", open_interval=True, free=None if c is None else ~c)
+    factor = _real_arg(factor, "factor")
+    tol = _real_arg(tol, "tol", low=0.0, open_low=True)
+    terms = _int_arg(terms, "terms")
     D = derivative_matrix(x_star, clamp)  # (B, n, n)
-    A = W.T.to(x_star.dtype) @ D  # (B, n, n)
+    A = W.T @ D  # (B, n, n)
     g = factor * (x_star - y) * M  # (B, n): 2 (x - y) M
     gD = (g.unsqueeze(-2) @ D).squeeze(-2)  # (B, n)
     if method == "solve":
@@ -668,6 +897,76 @@ def stationary_gradient(
     return dW, u.sum(0)
 
 
+def _conjugate_gradient(H: torch.Tensor, r: torch.Tensor, *, tol: float = 1e-13, max_iter: int | None = None):
+    """Solve ``H z = r`` for symmetric positive-definite ``H`` ``(m, m)`` by conjugate gradients (``r`` ``(m,)``)."""
+    z = torch.zeros_like(r)
+    res = r.clone()
+    p = res.clone()
+    rr = float(res @ res)
+    scale = max(float(r.abs().max()), 1e-300)
+    for _ in range(max_iter or 10 * r.numel() + 10):
+        if math.sqrt(rr) <= tol * scale:
+            return z
+        Hp = H @ p
+        alpha = rr / float(p @ Hp)  # H > 0 is checked by the caller
+        z = z + alpha * p
+        res = res - alpha * Hp
+        rr_new = float(res @ res)
+        p = res + (rr_new / rr) * p
+        rr = rr_new
+    if math.sqrt(rr) <= 1e3 * tol * scale:
+        return z
+    raise ValueError("x_star: conjugate gradients did not converge (Hessian nearly singular)")
+
+
+def hessian_gradient(x_star, y, W, b, M, *, clamp=None, tol: float = 1e-13):
+    r"""Gradient of :math:`E = \|(x_* - y)M\|^2` at a strict local minimum, from the energy Hessian (chapter 3).
+
+    An independent route to Eqs. 14–15: the fixed point solves :math:`r(x, \theta) = \operatorname{artanh} x
+    - xW - b = 0` on the free units, whose Jacobian in :math:`x` is the energy Hessian
+    :math:`H = \nabla^2 E = D_*^{-1} - W` (computed here by ``torch.func.hessian`` of :func:`energy`, not
+    by a formula).  The implicit function theorem gives :math:`dL/d\theta = -\lambda\,\partial r/\partial\theta`
+    with :math:`\lambda H = \partial L/\partial x_*`, solved by conjugate gradients (``H`` must be positive
+    definite: a strict local minimum; otherwise ``ValueError``); :math:`\partial r/\partial\theta` by autograd.
+
+    ``x_star, y (B, n)``, ``W (n, n)`` symmetric, ``b (n,)``, ``M (n,)``.  Returns ``(dW (n, n), db (n,))``
+    for an unconstrained ``W`` (compare with :func:`stationary_gradient`).
+    """
+    from torch.func import hessian
+
+    x_star, W, b = _net(x_star, W, b, True, x_name="x_star")
+    n = W.shape[-1]
+    if W.ndim != 2 or b is None or b.ndim != 1:
+        raise ValueError(f"W: must be one (n, n) matrix with biases b (n,), got shapes {tuple(W.shape)}, "
+                         f"{None if b is None else tuple(b.shape)}")
+    require_shape(x_star, "x_star", (None, n))
+    y, M = _real_tensor(y, "y"), _real_tensor(M, "M")
+    require_shape(y, "y", tuple(x_star.shape))
+    require_shape(M, "M", (n,))
+    tol = _real_arg(tol, "tol", low=0.0, open_low=True)
+    x_star, y, W, b, M = _common(x_star, y, W, b, M)
+    c = _mask(clamp, x_star)
+    free = torch.ones(n, dtype=torch.bool) if c is None else ~c.reshape(-1, n)[0].cpu()
+    if c is not None and c.ndim > 1 and not bool((c == c.reshape(-1, n)[:1]).all()):
+        raise ValueError("clamp: hessian_gradient needs one clamp pattern (n,) for the whole batch")
+    _require_activations(x_star, "x_star", open_interval=True, free=None if c is None else ~c)
+    F = torch.nonzero(free).flatten()
+    lam = torch.zeros_like(x_star)
+    for k in range(x_star.shape[0]):
+        H = hessian(lambda s: _energy(s, W, b))(x_star[k])[F][:, F]
+        lam_min = float(torch.linalg.eigvalsh(H)[0]) if len(F) else 1.0
+        if not lam_min > 0:
+            raise ValueError(f"x_star: the energy Hessian is not positive definite at state {k} (smallest eigenvalue "
+                             f"{lam_min:.3g}): not a strict local minimum, and conjugate gradients need H > 0")
+        g = (2 * (x_star[k] - y[k]) * M)[F]
+        lam[k, F] = _conjugate_gradient(H, g, tol=tol)
+    Wp, bp = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
+    r = torch.atanh(x_star) - x_star @ Wp - bp
+    r = torch.where(free.to(r.device), r, torch.zeros_like(r))
+    dW, db = torch.autograd.grad(-(lam * r).sum(), (Wp, bp))
+    return dW, db
+
+
 def bptt_gradient(
     x0: torch.Tensor,
     W: torch.Tensor,
@@ -680,6 +979,7 @@ def bptt_gradient(
     tie: bool = False,
     schedule: Sequence[Sequence[int]] | None = None,
     every_step_from: int | None = None,
+    mask: torch.Tensor | None = None,
 ):
     r"""Backpropagation through ``steps`` iterations with torch autograd (note Eqs. 5–7).
 
@@ -688,20 +988,44 @@ def bptt_gradient(
     a parallel update (``schedule=None``, the note's unrolled net) or a sweep over the unit
     groups of ``schedule`` (e.g. singletons for asynchronous updates).  With ``tie=True`` the
     weights are parameterised as :math:`W = (S + S^\top)/2` and the gradient with respect to
-    ``S`` (at ``S = W``) is returned — the gradient of the symmetric net.
+    ``S`` (at ``S = W``) is returned — the gradient of the symmetric net.  ``mask`` (``(n, n)``
+    0/1, symmetric) restricts the connectivity: the weights are ``mask * W`` (with ``tie``:
+    ``mask * (S + S^T)/2``), so the gradient is that of a net whose absent connections (e.g. no
+    self-connections, no within-layer weights) stay absent.
 
     Returns ``(dW (n, n), db (n,), x_t (B, n))``.
     """
+    if b is None:
+        raise ValueError("b: bptt_gradient needs the biases (pass zeros for none)")
+    x, W, b = _net(x0, W, b, False, x_name="x0")
+    n = W.shape[-1]
+    if W.ndim != 2:
+        raise ValueError(f"W: must be one (n, n) matrix, got shape {tuple(W.shape)}")
+    y, M = _real_tensor(y, "y"), _real_tensor(M, "M")
+    require_shape(y, "y", tuple(x.shape))
+    require_shape(M, "M", (n,))
+    steps = _int_arg(steps, "steps")
+    if every_step_from is not None:
+        every_step_from = _int_arg(every_step_from, "every_step_from")
+        if every_step_from > steps:
+            raise ValueError(f"every_step_from: must be <= steps = {steps}, got {every_step_from}")
+    y, M, x, W, b = _common(y, M, x, W, b)
+    c = _mask(clamp, x)
     W0 = W.detach().clone().requires_grad_(True)
     b0 = b.detach().clone().requires_grad_(True)
     Wuse = (W0 + W0.T) / 2 if tie else W0
-    x = torch.as_tensor(x0)
-    n = W.shape[-1]
-    groups = [list(range(n))] if schedule is None else schedule
+    if mask is not None:
+        mask = _real_tensor(mask, "mask")
+        require_shape(mask, "mask", (n, n))
+        if bool(((mask != 0) & (mask != 1)).any()):
+            raise ValueError("mask: must hold 0/1 entries (the connectivity of the net)")
+        Wuse = Wuse * mask.to(Wuse.dtype)
+    groups = [list(range(n))] if schedule is None else _schedule(schedule, n)
+    idx = [torch.as_tensor(g, dtype=torch.long) for g in groups]
     loss = 0.0
     for i in range(1, steps + 1):
-        for g in groups:
-            x = update_units(x, Wuse, b0, g, clamp=clamp)
+        for g in idx:
+            x = _update(x, Wuse, b0, g, c)
         if every_step_from is not None and i >= every_step_from:
             loss = loss + (((x - y) * M) ** 2).sum()
     if every_step_from is None:
@@ -718,19 +1042,22 @@ def newton_fixed_point(x_init: torch.Tensor, W: torch.Tensor, b: torch.Tensor | 
     updates (used to differentiate fixed points by finite differences in chapter 3).
     Raises ``ValueError`` if it does not converge.
     """
-    x = torch.as_tensor(x_init).clone()
+    x, W, b = _net(x_init, W, b, False, x_name="x_init")
+    x = x.clone()
+    tol = _real_arg(tol, "tol", low=0.0, open_low=True)
+    max_iter = _int_arg(max_iter, "max_iter")
     n = W.shape[-1]
     c = _mask(clamp, x)
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
     for _ in range(max_iter):
-        new = activation_update(x, W, b)
+        new = torch.tanh(_net_input(x, W, b))
         r = x - new
         D = 1 - new**2
         if c is not None:
             r = torch.where(c.expand_as(r), torch.zeros_like(r), r)
             D = torch.where(c.expand_as(D), torch.zeros_like(D), D)
         # residual r(x) = x - tanh(xW + b); row-vector Jacobian dr = dx (I - W D)
-        J = eye - W.to(x.dtype) @ torch.diag_embed(D)
+        J = eye - W @ torch.diag_embed(D)
         step = guarded_solve(J.transpose(-1, -2), r.unsqueeze(-1), name="I - W D (Newton Jacobian)").squeeze(-1)
         x = x - step
         if float(r.abs().max()) < tol:
@@ -751,6 +1078,10 @@ def train_pattern_completion(
     max_sweeps: int = 500,
     seed: int = 0,
     init_scale: float = 0.1,
+    optimizer: str = "adam",
+    factor: float = 2.0,
+    record_grads: bool = False,
+    compare_bptt: int | None = None,
 ):
     r"""Train a visible–hidden bipartite attractor net to complete clamped patterns.
 
@@ -760,6 +1091,14 @@ def train_pattern_completion(
     Almeida–Pineda gradient (Eqs. 14–15 with the factor 2, tied through :math:`W = [[0, V], [V^\top, 0]]`).
     ``method="bptt"``: autograd through ``sweeps`` layer-wise sweeps.
 
+    ``optimizer``: ``"adam"`` or plain ``"sgd"`` (under SGD a wrong factor of the gradient changes the
+    trajectory; Adam's normalisation hides it).  ``factor`` is passed to :func:`stationary_gradient`
+    (1 reproduces the printed Eqs. 14-15).  ``record_grads`` stores the gradient used at every step
+    (``grads``, ``(steps, n_v n_h + n)``: the V block then the biases).  ``compare_bptt = k`` (method
+    ``"stationary"`` only) also computes, at every step and at the same parameters, the autograd gradient
+    through ``t* + k`` layer-wise sweeps from the initial state (``t*`` the sweeps the fixed point needed),
+    stored as ``grads_bptt`` — an independent computation of the same gradient.
+
     ``patterns`` ``(P, n_v)``.  Returns a dict with ``loss`` (per step, at the fixed point),
     ``seconds`` (per step), ``V``, ``b``.
     """
@@ -767,14 +1106,35 @@ def train_pattern_completion(
 
     if method not in ("stationary", "bptt"):
         raise ValueError(f"method: must be 'stationary' or 'bptt', got {method!r}")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer: must be 'adam' or 'sgd', got {optimizer!r}")
+    patterns = _real_tensor(patterns, "patterns")
+    if patterns.ndim != 2 or patterns.shape[0] < 1 or patterns.shape[1] < 2:
+        raise ValueError(f"patterns: must have shape (P, n_v) with P >= 1, n_v >= 2, got {tuple(patterns.shape)}")
+    _require_activations(patterns, "patterns")
+    clamp = torch.as_tensor(clamp)
     require_shape(clamp, "clamp", (patterns.shape[1],))
+    clamp = _mask(clamp, patterns)
+    if bool(clamp.all()):
+        raise ValueError("clamp: leaves no free visible unit to complete (every unit is clamped)")
+    n_hidden = _int_arg(n_hidden, "n_hidden")
+    steps, sweeps, max_sweeps = _int_arg(steps, "steps"), _int_arg(sweeps, "sweeps"), _int_arg(max_sweeps, "max_sweeps")
+    lr = _real_arg(lr, "lr", low=0.0, open_low=True)
+    theta = _real_arg(theta, "theta", low=0.0, open_low=True)
+    init_scale = _real_arg(init_scale, "init_scale", low=0.0)
+    factor = _real_arg(factor, "factor")
+    if compare_bptt is not None:
+        compare_bptt = _int_arg(compare_bptt, "compare_bptt", low=0)
+        if method != "stationary":
+            raise ValueError("compare_bptt: only with method='stationary'")
+        record_grads = True
     dev, dt = patterns.device, patterns.dtype
     nv, nh = patterns.shape[1], n_hidden
     n = nv + nh
     gen = torch.Generator().manual_seed(seed)
     V = (init_scale * torch.randn(nv, nh, generator=gen, dtype=dt)).to(dev).requires_grad_(True)
     bias = torch.zeros(n, dtype=dt, device=dev, requires_grad=True)
-    opt = torch.optim.Adam([V, bias], lr=lr)
+    opt = torch.optim.Adam([V, bias], lr=lr) if optimizer == "adam" else torch.optim.SGD([V, bias], lr=lr)
     full_clamp = torch.cat([clamp.to(dev), torch.zeros(nh, dtype=torch.bool, device=dev)])
     M = torch.cat([(~clamp).to(dt), torch.zeros(nh, dtype=dt)]).to(dev)
     y = torch.cat([patterns, torch.zeros(patterns.shape[0], nh, dtype=dt, device=dev)], 1)
@@ -786,7 +1146,7 @@ def train_pattern_completion(
         bot = torch.cat([Vm.T, torch.zeros(nh, nh, dtype=dt, device=dev)], 1)
         return torch.cat([top, bot], 0)
 
-    losses, seconds = [], []
+    losses, seconds, grads, grads_bptt = [], [], [], []
     for _ in range(steps):
         t0 = time.perf_counter()
         opt.zero_grad()
@@ -795,10 +1155,22 @@ def train_pattern_completion(
                 W = weights(V)
                 xs, _, ok = run_to_fixed_point(x0, W, bias, clamp=full_clamp, schedule=groups, theta=theta,
                                                max_iter=max_sweeps)
-                G, gb = stationary_gradient(xs, y, W, M, clamp=full_clamp)
+                G, gb = stationary_gradient(xs, y, W, M, clamp=full_clamp, factor=factor)
                 V.grad = G[:nv, nv:] + G[nv:, :nv].T
                 bias.grad = gb
                 loss = float((((xs - y) * M) ** 2).sum())
+            if compare_bptt is not None:
+                _, t_used, _ = run_to_fixed_point(x0, W, bias.detach(), clamp=full_clamp, schedule=groups, theta=theta,
+                                                  max_iter=max_sweeps)
+                Vb = V.detach().clone().requires_grad_(True)
+                bb = bias.detach().clone().requires_grad_(True)
+                Wb, x = weights(Vb), x0
+                idx = [torch.as_tensor(g_, dtype=torch.long) for g_ in groups]
+                for _ in range(int(t_used.max()) + compare_bptt):
+                    for g_ in idx:
+                        x = _update(x, Wb, bb, g_, full_clamp)
+                gV, gbb = torch.autograd.grad((((x - y) * M) ** 2).sum(), (Vb, bb))
+                grads_bptt.append(torch.cat([gV.flatten(), gbb.flatten()]).detach())
         else:
             W = weights(V)
             x = x0
@@ -811,10 +1183,17 @@ def train_pattern_completion(
                 xs, _, _ = run_to_fixed_point(x.detach(), W.detach(), bias.detach(), clamp=full_clamp, schedule=groups,
                                               theta=theta, max_iter=max_sweeps)
                 loss = float((((xs - y) * M) ** 2).sum())
+        if record_grads:
+            grads.append(torch.cat([V.grad.flatten(), bias.grad.flatten()]).detach().clone())
         opt.step()
         seconds.append(time.perf_counter() - t0)
         losses.append(loss)
-    return dict(loss=losses, seconds=seconds, V=V.detach(), b=bias.detach())
+    out = dict(loss=losses, seconds=seconds, V=V.detach(), b=bias.detach())
+    if record_grads:
+        out["grads"] = torch.stack(grads)
+    if compare_bptt is not None:
+        out["grads_bptt"] = torch.stack(grads_bptt)
+    return out
 
 
 def delta_recursion(traj: torch.Tensor, W: torch.Tensor, delta_t: torch.Tensor, *, clamp=None, printed: bool = False):
@@ -824,6 +1203,16 @@ def delta_recursion(traj: torch.Tensor, W: torch.Tensor, delta_t: torch.Tensor, 
     :math:`\delta_i W^\top D_i` (``printed=True``).  ``traj (t+1, B, n)`` holds
     :math:`x_0..x_t`; ``delta_t (B, n)``.  Returns :math:`\delta_1..\delta_t`, shape ``(t, B, n)``.
     """
+    traj = _real_tensor(traj, "traj")
+    if traj.ndim != 3 or traj.shape[0] < 2:
+        raise ValueError(f"traj: must have shape (t+1, B, n) with t >= 1, got {tuple(traj.shape)}")
+    _, W, _ = _net(traj[0], W, None, False, x_name="traj")
+    if W.ndim != 2:
+        raise ValueError(f"W: must be one (n, n) matrix, got shape {tuple(W.shape)}")
+    delta_t = _real_tensor(delta_t, "delta_t")
+    require_shape(delta_t, "delta_t", tuple(traj.shape[1:]))
+    traj, W, delta_t = _common(traj, W, delta_t)
+    _require_activations(traj, "traj")
     t = traj.shape[0] - 1
     deltas = [delta_t]
     for i in range(t, 1, -1):
@@ -840,6 +1229,7 @@ def implicit_vjp(
     *,
     tol: float = 1e-12,
     max_iter: int = 10_000,
+    fixed_point_tol: float = 1e-6,
 ):
     r"""Matrix-free Almeida–Pineda gradient at a fixed point of ``x = step(x, *params)``.
 
@@ -856,8 +1246,28 @@ def implicit_vjp(
     """
     from torch.func import vjp
 
+    if not callable(step):
+        raise TypeError(f"step: must be callable, got {type(step).__name__}")
+    x_star = _real_tensor(x_star, "x_star")
+    grad_x = _real_tensor(grad_x, "grad_x")
+    if tuple(grad_x.shape) != tuple(x_star.shape):
+        raise ValueError(f"grad_x: must have the shape of x_star {tuple(x_star.shape)}, got {tuple(grad_x.shape)}")
+    if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
+        raise TypeError("params: must be a sequence of tensors")
+    params = [_real_tensor(p, f"params[{i}]") for i, p in enumerate(params)]
+    tol = _real_arg(tol, "tol", low=0.0, open_low=True)
+    max_iter = _int_arg(max_iter, "max_iter")
+    fixed_point_tol = _real_arg(fixed_point_tol, "fixed_point_tol", low=0.0)
+    x_star, grad_x = _common(x_star, grad_x)
     params = [p.detach() for p in params]
-    _, pull = vjp(lambda x_, *ps: step(x_, *ps), x_star.detach(), *params)
+    out, pull = vjp(lambda x_, *ps: step(x_, *ps), x_star.detach(), *params)
+    if tuple(out.shape) != tuple(x_star.shape):
+        raise ValueError(f"step: must map x_star to a state of the same shape {tuple(x_star.shape)}, "
+                         f"got {tuple(out.shape)}")
+    resid = float((out.detach() - x_star).abs().max()) if out.numel() else 0.0
+    if not resid <= fixed_point_tol:
+        raise ValueError(f"x_star: is not a fixed point of step (max |step(x_star) - x_star| = {resid:.3g} > "
+                         f"fixed_point_tol = {fixed_point_tol:g}); the implicit gradient would be wrong")
     v = grad_x.detach().clone()
     for it in range(1, max_iter + 1):
         vx = pull(v)[0]

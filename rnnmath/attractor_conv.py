@@ -59,14 +59,14 @@ def symmetrize_kernel(W0: torch.Tensor) -> torch.Tensor:
     The torch form of the note's ``(W0 + np.swapaxes(W0[:, :, ::-1, ::-1], 0, 1)) / 2``;
     ``W0 (n_f, n_f, 2r+1, 2r+1)`` → same shape.
     """
-    W0 = torch.as_tensor(W0)
+    W0 = _att()._real_tensor(W0, "W0")
     _att().require_kernel(W0, "W0", square_channels=True)
     return (W0 + W0.flip(2, 3).transpose(0, 1)) / 2
 
 
 def nonnegative_self_connections(w: torch.Tensor) -> torch.Tensor:
     r"""Replace the self-connections :math:`w_{ff00}` by their absolute values (the note's last step)."""
-    w = torch.as_tensor(w).clone()
+    w = _att()._real_tensor(w, "w").clone()
     _att().require_kernel(w, "w", square_channels=True)
     r = w.shape[-1] // 2
     idx = torch.arange(w.shape[0])
@@ -76,7 +76,7 @@ def nonnegative_self_connections(w: torch.Tensor) -> torch.Tensor:
 
 def down_kernel(w_up: torch.Tensor) -> torch.Tensor:
     r"""Case 2: :math:`w^{down}_{g,f,-a,-b} = w^{up}_{f,g,a,b}` (transpose channels, flip space)."""
-    w_up = torch.as_tensor(w_up)
+    w_up = _att()._real_tensor(w_up, "w_up")
     _att().require_kernel(w_up, "w_up")
     return w_up.transpose(0, 1).flip(2, 3)
 
@@ -90,15 +90,26 @@ def conv_apply(x: torch.Tensor, w: torch.Tensor, *, padding_mode: str = "zeros")
     out-of-lattice units are treated according to ``padding_mode`` (``"zeros"``,
     ``"circular"``, ``"reflect"``, ``"replicate"``).
     """
+    w = _att()._real_tensor(w, "w")
     _att().require_kernel(w, "w")
+    x = _att()._real_tensor(x, "x")
     if x.ndim != 4 or x.shape[1] != w.shape[0]:
         raise ValueError(f"x: must have shape (B, {w.shape[0]}, H, W) for this kernel, got {tuple(x.shape)}")
+    if x.shape[2] < 1 or x.shape[3] < 1:
+        raise ValueError(f"x: the lattice must have at least one row and one column, got shape {tuple(x.shape)}")
+    x, w = _att()._common(x, w)
     r = w.shape[-1] // 2
-    weight = w.transpose(0, 1).to(x.dtype)  # torch layout (out, in, kh, kw), cross-correlation
+    weight = w.transpose(0, 1)  # torch layout (out, in, kh, kw), cross-correlation
     if padding_mode == "zeros":
         return torch.nn.functional.conv2d(x, weight, padding=r)
     if padding_mode not in ("circular", "reflect", "replicate"):
         raise ValueError(f"padding_mode: must be zeros, circular, reflect or replicate, got {padding_mode!r}")
+    if padding_mode == "reflect" and (x.shape[2] <= r or x.shape[3] <= r):
+        raise ValueError(f"x: reflect padding by r = {r} needs a lattice larger than r in both directions, "
+                         f"got {tuple(x.shape[2:])}")
+    if padding_mode == "circular" and (x.shape[2] < r or x.shape[3] < r):
+        raise ValueError(f"x: circular padding by r = {r} needs a lattice of at least r in both directions, "
+                         f"got {tuple(x.shape[2:])}")
     xp = torch.nn.functional.pad(x, (r, r, r, r), mode=padding_mode)
     return torch.nn.functional.conv2d(xp, weight)
 
@@ -109,11 +120,49 @@ def dense_operator(w: torch.Tensor, height: int, width: int, *, padding_mode: st
     Row ``i`` is the response to the ``i``-th basis image, so ``flat(conv(x)) = flat(x) @ Wd``
     exactly as the dense net input ``z = x W``.
     """
+    w = _att()._real_tensor(w, "w")
     _att().require_kernel(w, "w")
+    height, width = _att()._int_arg(height, "height"), _att()._int_arg(width, "width")
     c_in = w.shape[0]
     m = c_in * height * width
     basis = torch.eye(m, dtype=w.dtype, device=w.device).reshape(m, c_in, height, width)
     return conv_apply(basis, w, padding_mode=padding_mode).reshape(m, -1)
+
+
+def _bipartite(v, h, w_up, b_v, b_h, *, states=True):
+    """Validate the state and parameters of the conv bipartite net; returns them in one dtype."""
+    a = _att()
+    w_up = a._real_tensor(w_up, "w_up")
+    a.require_kernel(w_up, "w_up")
+    cv, ch = w_up.shape[0], w_up.shape[1]
+    b_v, b_h = a._real_tensor(b_v, "b_v"), a._real_tensor(b_h, "b_h")
+    if tuple(b_v.shape) != (cv,):
+        raise ValueError(f"b_v: must have shape ({cv},) (one bias per visible channel), got {tuple(b_v.shape)}")
+    if tuple(b_h.shape) != (ch,):
+        raise ValueError(f"b_h: must have shape ({ch},) (one bias per hidden channel), got {tuple(b_h.shape)}")
+    v, h = a._real_tensor(v, "v"), a._real_tensor(h, "h")
+    if v.ndim != 4 or v.shape[1] != cv or v.shape[0] < 1:
+        raise ValueError(f"v: must have shape (B, {cv}, H, W) with B >= 1, got {tuple(v.shape)}")
+    if h.ndim != 4 or tuple(h.shape) != (v.shape[0], ch, v.shape[2], v.shape[3]):
+        raise ValueError(f"h: must have shape {(v.shape[0], ch, v.shape[2], v.shape[3])}, got {tuple(h.shape)}")
+    if states:
+        a._require_activations(v, "v")
+        a._require_activations(h, "h")
+    return a._common(v, h, w_up, b_v, b_h)
+
+
+def _clamp_mask(clamp, v):
+    if clamp is None:
+        return None
+    c = torch.as_tensor(clamp, device=v.device)
+    if c.dtype != torch.bool:
+        raise TypeError(f"clamp: must be a boolean mask, got dtype {c.dtype}")
+    try:
+        if torch.broadcast_shapes(c.shape, v.shape) != v.shape:
+            raise RuntimeError
+    except RuntimeError:
+        raise ValueError(f"clamp: must broadcast to the visible layer's shape {tuple(v.shape)}, got {tuple(c.shape)}") from None
+    return c
 
 
 def conv_energy(v, h, w_up, b_v, b_h):
@@ -124,6 +173,7 @@ def conv_energy(v, h, w_up, b_v, b_h):
     ``v (B, c_v, H, W)``, ``h (B, c_h, H, W)``, ``w_up (c_v, c_h, k, k)``, biases per
     channel ``(c_v,)``/``(c_h,)``.  Returns ``(B,)``.
     """
+    v, h, w_up, b_v, b_h = _bipartite(v, h, w_up, b_v, b_h)
     z = conv_apply(v, w_up)
     cross = (h * z).flatten(1).sum(1)
     lin = (v * b_v.view(1, -1, 1, 1)).flatten(1).sum(1) + (h * b_h.view(1, -1, 1, 1)).flatten(1).sum(1)
@@ -136,6 +186,12 @@ def conv_layerwise_sweep(v, h, w_up, b_v, b_h, *, clamp=None):
     ``clamp`` is a boolean ``(B, c_v, H, W)`` (or broadcastable) mask of clamped visible units.
     Returns ``(v, h)``.
     """
+    v, h, w_up, b_v, b_h = _bipartite(v, h, w_up, b_v, b_h, states=False)
+    clamp = _clamp_mask(clamp, v)
+    return _sweep(v, w_up, b_v, b_h, clamp)
+
+
+def _sweep(v, w_up, b_v, b_h, clamp):
     h = torch.tanh(conv_apply(v, w_up) + b_h.view(1, -1, 1, 1))
     v_new = torch.tanh(conv_apply(h, down_kernel(w_up)) + b_v.view(1, -1, 1, 1))
     v = torch.where(clamp, v, v_new) if clamp is not None else v_new
@@ -152,7 +208,21 @@ def conv_parallel_map(state, w_up, b_v, b_h, *, shapes, clamp=None, clamp_values
     """
     if clamp is not None and clamp_values is None:
         raise ValueError("clamp_values: required with clamp (the clamped units' constant values)")
-    (cv, H, Wd), (ch, _, _) = shapes
+    try:
+        (cv, H, Wd), (ch, H2, W2) = shapes
+        cv, H, Wd, ch = (int(s_) for s_ in (cv, H, Wd, ch))
+    except (TypeError, ValueError):
+        raise ValueError(f"shapes: must be ((c_v, H, W), (c_h, H, W)), got {shapes!r}") from None
+    if min(cv, H, Wd, ch) < 1 or (H2, W2) != (H, Wd):
+        raise ValueError(f"shapes: need positive sizes and the same lattice for both layers, got {shapes!r}")
+    w_up = torch.as_tensor(w_up)
+    _att().require_kernel(w_up, "w_up")
+    if tuple(w_up.shape[:2]) != (cv, ch):
+        raise ValueError(f"w_up: must have {cv} input and {ch} output channels for these shapes, got {tuple(w_up.shape)}")
+    if state.ndim != 2 or state.shape[1] != (cv + ch) * H * Wd:
+        raise ValueError(f"state: must have shape (B, {(cv + ch) * H * Wd}) for these shapes, got {tuple(state.shape)}")
+    if tuple(b_v.shape) != (cv,) or tuple(b_h.shape) != (ch,):
+        raise ValueError(f"b_v: biases must have shapes ({cv},) and ({ch},), got {tuple(b_v.shape)}, {tuple(b_h.shape)}")
     nv = cv * H * Wd
     v = state[:, :nv].reshape(-1, cv, H, Wd)
     h = state[:, nv:].reshape(-1, ch, H, Wd)
@@ -170,8 +240,8 @@ def bar_images(count: int, size: int, *, generator: torch.Generator | None = Non
     Pixels are ``+amplitude`` on the bar and ``-amplitude`` elsewhere; shape ``(count, 1, size, size)``.
     """
     device = get_device() if device is None else torch.device(device)
-    if size < 2 or count < 1:
-        raise ValueError(f"size/count: need size >= 2 and count >= 1, got size={size}, count={count}")
+    count, size = _att()._int_arg(count, "count"), _att()._int_arg(size, "size", low=2)
+    amplitude = _att()._real_arg(amplitude, "amplitude", low=0.0, high=1.0, open_low=True)
     pos = torch.randint(0, size, (count,), generator=generator).view(-1, 1, 1)
     vertical = (torch.rand(count, generator=generator) < 0.5).view(-1, 1, 1)
     rows = torch.arange(size).view(1, -1, 1)
@@ -189,11 +259,14 @@ def conv_settle(v0, h0, w_up, b_v, b_h, *, clamp=None, theta: float = 1e-10, max
     Returns ``(v, h, sweeps_used)`` or, with ``return_energies``, ``(v, h, sweeps_used, energies)``
     with energies ``(sweeps_used + 1, B)`` (first row: the initial state).
     """
-    v, h = v0, h0
+    v, h, w_up, b_v, b_h = _bipartite(v0, h0, w_up, b_v, b_h)
+    clamp = _clamp_mask(clamp, v)
+    theta = _att()._real_arg(theta, "theta", low=0.0, open_low=True)
+    max_sweeps = _att()._int_arg(max_sweeps, "max_sweeps")
     trace = [conv_energy(v, h, w_up, b_v, b_h)] if return_energies else None
     used = max_sweeps
     for i in range(1, max_sweeps + 1):
-        v2, h2 = conv_layerwise_sweep(v, h, w_up, b_v, b_h, clamp=clamp)
+        v2, h2 = _sweep(v, w_up, b_v, b_h, clamp)
         change = max(float((v2 - v).abs().max()), float((h2 - h).abs().max()))
         v, h = v2, h2
         if return_energies:
@@ -212,6 +285,16 @@ def conv_stationary_gradient(v, h, target, mask, w_up, b_v, b_h, *, clamp=None, 
     Uses :func:`implicit_vjp` on :func:`conv_parallel_map`, so the tying of ``W_down`` to ``W_up``
     (Case 2) is differentiated automatically.  Returns ``([d w_up, d b_v, d b_h], iterations)``.
     """
+    v, h, w_up, b_v, b_h = _bipartite(v, h, w_up, b_v, b_h)
+    target, mask = _att()._real_tensor(target, "target"), _att()._real_tensor(mask, "mask")
+    if tuple(target.shape) != tuple(v.shape):
+        raise ValueError(f"target: must have the visible layer's shape {tuple(v.shape)}, got {tuple(target.shape)}")
+    if tuple(mask.shape) != tuple(v.shape):
+        raise ValueError(f"mask: must have the visible layer's shape {tuple(v.shape)}, got {tuple(mask.shape)}")
+    clamp = _clamp_mask(clamp, v)
+    if clamp is not None:
+        _att()._require_activations(target, "target")
+    v, h, target, mask, w_up, b_v, b_h = _att()._common(v, h, target, mask, w_up, b_v, b_h)
     shapes = (tuple(v.shape[1:]), tuple(h.shape[1:]))
     state = torch.cat([v.flatten(1), h.flatten(1)], 1)
     gx = torch.cat([(2 * (v - target) * mask).flatten(1), torch.zeros_like(h).flatten(1)], 1)
@@ -232,8 +315,9 @@ def stripe_images(count: int, size: int, *, period: float = 4.0, generator: torc
     images a local completion task for a convolutional attractor net.
     """
     device = get_device() if device is None else torch.device(device)
-    if size < 2 or count < 1 or period <= 0:
-        raise ValueError(f"size/count/period: need size >= 2, count >= 1, period > 0; got {size}, {count}, {period}")
+    count, size = _att()._int_arg(count, "count"), _att()._int_arg(size, "size", low=2)
+    period = _att()._real_arg(period, "period", low=0.0, open_low=True)
+    amplitude = _att()._real_arg(amplitude, "amplitude", low=0.0, high=1.0, open_low=True)
     theta = (torch.randint(0, 4, (count,), generator=generator).to(dtype) * math.pi / 4).view(-1, 1, 1)
     phase = (2 * math.pi * torch.rand(count, generator=generator, dtype=dtype)).view(-1, 1, 1)
     r = torch.arange(size, dtype=dtype).view(1, -1, 1)
