@@ -28,6 +28,8 @@ from .device import (
     preset,
     progress,
     seed_everything,
+    seed_offset,
+    seeded,
 )
 from .verify import ChapterChecks, CheckResult, VerificationError
 
@@ -40,6 +42,8 @@ __all__ = [
     "preset",
     "progress",
     "seed_everything",
+    "seed_offset",
+    "seeded",
     "ChapterChecks",
     "CheckResult",
     "VerificationError",
