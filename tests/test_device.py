@@ -81,3 +81,21 @@ def test_describe_environment(capsys):
     info = rnnmath.describe_environment()
     assert info.device.type in ("cpu", "cuda") and info.scale in D.SCALES
     assert "preset" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("raw", ["one", "-2"])
+def test_seed_offset_refuses_bad_values(monkeypatch, raw):
+    from rnnmath import device
+
+    monkeypatch.setenv("RNNMATH_SEED_OFFSET", raw)
+    with pytest.raises(ValueError, match="RNNMATH_SEED_OFFSET: must be a non-negative integer"):
+        device.seed_offset()
+
+
+def test_seed_offset_shifts_seeds(monkeypatch):
+    from rnnmath import device
+
+    monkeypatch.setenv("RNNMATH_SEED_OFFSET", "2")
+    assert device.seeded(5) == 5 + 2 * 1_000_003
+    monkeypatch.delenv("RNNMATH_SEED_OFFSET")
+    assert device.seeded(5) == 5
