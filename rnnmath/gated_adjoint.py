@@ -117,17 +117,7 @@ def adjoint_gradient(net: GatedNetwork, x0, dt: float, n_steps: int, *, target=N
             D = gated_jacobian(X[m], net)
             return -(D.transpose(-1, -2) @ lam.unsqueeze(-1)).squeeze(-1) + sign * quadratic_state_loss(X[m], target)[1]
 
-        lam = torch.zeros_like(x0)
-        lams = [lam]
-        for k in range(n_steps, 0, -1):
-            m = 2 * k
-            k1 = G(m, lam)
-            k2 = G(m - 1, lam - 0.5 * dt * k1)
-            k3 = G(m - 1, lam - 0.5 * dt * k2)
-            k4 = G(m - 2, lam - dt * k3)
-            lam = lam - (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-            lams.append(lam)
-        lams = torch.stack(lams[::-1])  # (n+1, B, 3N), index k <-> t = k dt
+        lams = torch.stack(_backward_rk4(G, torch.zeros_like(x0), n_steps, dt)[::-1])  # (n+1, B, 3N), index k <-> t = k dt
         xs = X[::2]
         w = torch.full((n_steps + 1,), dt, dtype=x0.dtype, device=x0.device)
         w[0] = w[-1] = 0.5 * dt
@@ -297,16 +287,7 @@ def adjoint_propagation(net: GatedNetwork, x0, dt: float, n_steps: int, u):
         def G(m, lam):
             return -(gated_jacobian(X[m], net).transpose(-1, -2) @ lam.unsqueeze(-1)).squeeze(-1)
 
-        lam = u.clone()
-        lams = [lam]
-        for k in range(n_steps, 0, -1):
-            m = 2 * k
-            k1 = G(m, lam)
-            k2 = G(m - 1, lam - 0.5 * dt * k1)
-            k3 = G(m - 1, lam - 0.5 * dt * k2)
-            k4 = G(m - 2, lam - dt * k3)
-            lam = lam - (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-            lams.append(lam)
+        lams = _backward_rk4(G, u.clone(), n_steps, dt)
     return torch.stack(lams[::-1])
 
 
@@ -327,3 +308,18 @@ def autograd_propagation(net: GatedNetwork, x0, dt: float, n_steps: int, u):
         y = rk4_step(field, rk4_step(field, y, 0.5 * dt), 0.5 * dt)
     (g,) = torch.autograd.grad((y * u).sum(), x)
     return g
+
+
+def _backward_rk4(G, lam, n_steps: int, dt: float) -> list:
+    """RK4 steps of the adjoint ODE backwards from t = n dt; ``G(m, lam)`` is evaluated at the
+    half-step index ``m`` of the stored forward trajectory.  Returns ``[lam(T), ..., lam(0)]``."""
+    lams = [lam]
+    for k in range(n_steps, 0, -1):
+        m = 2 * k
+        k1 = G(m, lam)
+        k2 = G(m - 1, lam - 0.5 * dt * k1)
+        k3 = G(m - 1, lam - 0.5 * dt * k2)
+        k4 = G(m - 2, lam - dt * k3)
+        lam = lam - (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+        lams.append(lam)
+    return lams
