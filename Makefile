@@ -6,6 +6,8 @@ STAMP   := $(VENV)/.rnnmath-installed
 JOBS    ?= 2
 # CI and the book build use the quick preset and no progress bars unless told otherwise
 export RNNMATH_PROGRESS ?= 0
+# sliders of rnnmath.plotting.explore only in a reader's JupyterLab, not in executed chapters
+export RNNMATH_INTERACTIVE ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 # chapters and test files run $(JOBS) at a time: one BLAS/OpenMP thread each avoids
 # oversubscribing the cores. Results do not depend on it: `make lab` and `make benchmarks`
@@ -78,7 +80,7 @@ test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider -p no:xdist
 
 lab: $(STAMP)
-	RNNMATH_PROGRESS=1 $(BIN)/jupyter lab book
+	RNNMATH_PROGRESS=1 RNNMATH_INTERACTIVE=1 $(BIN)/jupyter lab book
 
 benchmarks: $(STAMP)
 	test -d .bench-libs/dca || $(BIN)/python -m pip install -q --no-deps --target .bench-libs -r benchmarks/requirements.txt

@@ -146,6 +146,12 @@ CASES = [
     Case("figure", lambda: plotting.figure(ncols=0), ValueError, "ncols: must be a positive integer", why="zero columns"),
     Case("figure", lambda: plotting.figure(height=float("nan")), ValueError, "height: must be a positive size",
          why="nan height"),
+    Case("explore", lambda: plotting.explore(lambda g: None, g=(0.0, 1.0, 0.1, float("inf"))), ValueError,
+         "g: .* must be finite", why="inf default"),
+    Case("explore", lambda: plotting.explore(lambda g: None, g=(1, 0, 1, 0)), ValueError, "g: min must be < max",
+         why="empty range"),
+    Case("explore", lambda: plotting.explore(None, g=(0.0, 1.0, 0.1, 0.5)), TypeError, "figure_fn: must be callable",
+         why="not callable"),
     # ---------------------------------------------------------------- errata
     Case("Discrepancy", lambda: errata.Discrepancy("000_f4170f628ec5ab7e.txt", "1", "omission", "s", "a", "b"),
          ValueError, "check: a 'omission' discrepancy needs a check", why="no check"),
