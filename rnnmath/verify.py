@@ -25,7 +25,7 @@ Numeric checks (float64, torch)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "CheckResult",
     "VerificationError",
     "ChapterChecks",
+    "consistency_check",
     "canonical_matrix_terms",
     "invertible_function",
     "elementwise",
@@ -56,6 +57,9 @@ __all__ = [
     "bootstrap_interval",
     "VerdictTable",
 ]
+
+
+ROLES = ("verification", "consistency")
 
 
 class VerificationError(AssertionError):
@@ -86,6 +90,11 @@ class CheckResult:
         The observed value a bound was compared with (the extreme sample).
     reference : str, optional
         The bound or reference in words (``"<= 0"``, ``"in [0.9, 1]"``).
+    role : str
+        ``"verification"`` (two independent computations agree) or
+        ``"consistency"`` (both sides share a formula or code path, so the check
+        guards against regressions but does not count as verification); see
+        :func:`consistency_check`.
     """
 
     name: str
@@ -96,6 +105,11 @@ class CheckResult:
     detail: str = ""
     observed: float | None = None
     reference: str | None = None
+    role: str = "verification"
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"role: {self.role!r} is not one of {ROLES}")
 
     def __bool__(self) -> bool:
         return bool(self.passed)
@@ -146,6 +160,21 @@ def _describe(r: CheckResult) -> str:
     if r.kind == "bound":
         return f"observed {r.observed:.3g}, bound {r.reference}, tolerance {r.tolerance:.3g}"
     return f"max error {r.max_error:.3g}, tolerance {r.tolerance:.3g}"
+
+
+def consistency_check(result: CheckResult, reason: str) -> CheckResult:
+    """Label ``result`` a consistency check: its two sides are not independent.
+
+    Such a check stays in the chapter's table (it catches regressions) but is
+    counted apart from the verifications, and ``reason`` says what the two sides
+    share (e.g. ``"both sides call energy_terms"``).
+    """
+    if not isinstance(result, CheckResult):
+        raise TypeError(f"result: must be a CheckResult, got {type(result).__name__}")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("reason: say what the two sides share (a non-empty string)")
+    detail = f"consistency check ({reason.strip()})" + (f"; {result.detail}" if result.detail else "")
+    return replace(result, role="consistency", detail=detail)
 
 
 def _finish(result: CheckResult, strict: bool) -> CheckResult:
@@ -734,6 +763,8 @@ class ChapterChecks:
         out["failed"] = out["total"] - out["passed"]
         for r in self.results:
             out[r.kind] = out.get(r.kind, 0) + 1
+        out["consistency"] = sum(r.role == "consistency" for r in self.results)
+        out["verification"] = out["total"] - out["consistency"]
         return out
 
     def summary(self) -> str:
@@ -741,6 +772,9 @@ class ChapterChecks:
         c = self.counts()
         kinds = ", ".join(f"{c[k]} {k}" for k in ("symbolic", "numeric", "bound", "boolean", "raises") if k in c)
         verdict = "all passed" if c["failed"] == 0 and c["total"] else f"**{c['failed']} FAILED**"
+        if c["consistency"]:
+            kinds += (", " if kinds else "") + (f"{c['consistency']} of them consistency checks, "
+                                                "not counted as verification")
         return f"{self.title}: {c['total']} checks, {verdict}" + (f" ({kinds})." if kinds else ".")
 
     def table(self) -> str:
@@ -757,7 +791,8 @@ class ChapterChecks:
                 obs, ref, err, tol = f"{r.observed:.3g}", r.reference, f"{r.max_error:.3g}", f"{r.tolerance:.3g}"
             else:
                 obs, ref, err, tol = "—", "—", f"{r.max_error:.3g}", f"{r.tolerance:.3g}"
-            rows.append(f"| {i} | {_escape(r.name)} | {r.kind} | {_escape(obs)} | {_escape(ref)} | {err} | {tol} | "
+            kind = r.kind if r.role == "verification" else f"{r.kind}, consistency"
+            rows.append(f"| {i} | {_escape(r.name)} | {kind} | {_escape(obs)} | {_escape(ref)} | {err} | {tol} | "
                         f"{'pass' if r.passed else '**FAIL**'} |")
         return "\n".join(rows)
 

@@ -339,3 +339,31 @@ def test_verdict_guards(call, match):
     """Cases added after the mutation run showed these guards surviving their deletion."""
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_consistency_check_is_counted_apart_from_verifications():
+    from rnnmath.verify import ChapterChecks, check_close, consistency_check
+
+    checks = ChapterChecks("Census")
+    checks.add(check_close(1.0, 1.0 + 1e-12, "independent sides"))
+    labelled = checks.add(consistency_check(check_close(2.0, 2.0, "same formula twice"), "both sides call f"))
+    assert labelled.role == "consistency" and "both sides call f" in labelled.detail
+    c = checks.counts()
+    assert (c["total"], c["verification"], c["consistency"]) == (2, 1, 1)
+    assert "1 of them consistency checks, not counted as verification" in checks.summary()
+    assert "| numeric, consistency |" in checks.table()
+    # a failing consistency check still fails the chapter
+    checks.add(consistency_check(check_close(1.0, 2.0, "regression", strict=False), "same code"))
+    with pytest.raises(AssertionError):
+        checks.assert_all()
+
+
+def test_consistency_check_refuses_bad_input():
+    from rnnmath.verify import CheckResult, check_close, consistency_check
+
+    with pytest.raises(TypeError, match="result: must be a CheckResult"):
+        consistency_check(True, "x")
+    with pytest.raises(ValueError, match="reason: say what the two sides share"):
+        consistency_check(check_close(1.0, 1.0, "a"), "  ")
+    with pytest.raises(ValueError, match="role: 'other' is not one of"):
+        CheckResult("a", True, 0.0, 0.0, "numeric", role="other")

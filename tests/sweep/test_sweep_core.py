@@ -42,6 +42,10 @@ CASES = [
          ok=lambda i: i.scale in device.SCALES and i.torch == torch.__version__, why="report"),
     Case("cuda_available", lambda: device.cuda_available(), None, ok=lambda b: b is torch.cuda.is_available(), why="bool"),
     # ---------------------------------------------------------------- verify
+    Case("consistency_check", lambda: verify.consistency_check("pass", "same formula"), TypeError,
+         "result: must be a CheckResult", why="a string is not a check"),
+    Case("consistency_check", lambda: verify.consistency_check(verify.check_close(1.0, 1.0, "a"), ""), ValueError,
+         "reason: say what the two sides share", why="no reason"),
     Case("check_close", lambda: verify.check_close([], []), ValueError, "actual: is empty", why="empty"),
     Case("check_close", lambda: verify.check_close([1.0], [1.0], rtol=float("nan")), ValueError, "rtol: must be a finite",
          why="nan rtol"),
