@@ -14,7 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 # keep torch's default threads (rnnmath.linalg guards the batched-LU fault of torch 2.13.0)
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv book test test-unit test-notebooks test-seeds test-threads test-browser lab clean clean-notebooks benchmarks errata
+.PHONY: help venv book census test test-unit test-notebooks test-seeds test-threads test-browser lab clean clean-notebooks benchmarks errata
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lab         JupyterLab on the chapters"
 	@echo "make benchmarks  run benchmarks/ (prints speed ratios)"
 	@echo "make errata      print the errata registry"
+	@echo "make census      count every chapter's checks and verdicts (from the executed chapters)"
 	@echo "make clean       remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -95,3 +96,6 @@ clean-notebooks: $(STAMP)
 clean:
 	rm -rf _build .pytest_cache artifacts
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+census: $(STAMP)
+	cd tools && ../$(BIN)/python check_census.py
