@@ -367,3 +367,12 @@ def test_consistency_check_refuses_bad_input():
         consistency_check(check_close(1.0, 1.0, "a"), "  ")
     with pytest.raises(ValueError, match="role: 'other' is not one of"):
         CheckResult("a", True, 0.0, 0.0, "numeric", role="other")
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "t"])
+def test_claim_verdict_refuses_nan_samples_before_any_interval(method):
+    from rnnmath.verify import DecisionRule, claim_verdict
+
+    with pytest.raises(ValueError, match="samples: must be finite .*a NaN verdict is never returned"):
+        claim_verdict("x > 0", rule=DecisionRule("greater", 0.0), statistic="mean x",
+                      samples=[1.0, float("nan"), 2.0], method=method)
