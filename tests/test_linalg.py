@@ -277,3 +277,21 @@ def test_solve_spd_agrees_with_lu():
     S = A @ A.mT
     b = torch.randn(3, 20, dtype=torch.float64)
     np.testing.assert_allclose(rl.solve_spd(S, b).numpy(), rl.solve(S, b).numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_raw_factor_refuses_an_unknown_mode():
+    from rnnmath.linalg import _raw_factor
+
+    with pytest.raises(ValueError, match="mode: must be 'batched', 'loop' or 'one-thread'"):
+        _raw_factor(torch.eye(3, dtype=torch.float64).expand(2, 3, 3), "gpu-magic")
+
+
+def test_solve_refuses_an_overflowing_solution_numpy_and_torch():
+    # finite A and B, non-singular in exact arithmetic, but X = 1e308 / 1e-308 overflows:
+    # the backward error is NaN, which must be reported, not returned as inf
+    A = np.array([[1e-308, 0.0], [0.0, 1.0]])
+    b = np.array([1e308, 1.0])
+    with pytest.raises(ValueError, match="A: is singular to working precision"):
+        rl.solve(A, b)
+    with pytest.raises(ValueError, match="A: is singular to working precision"):
+        rl.solve(torch.from_numpy(A), torch.from_numpy(b))
