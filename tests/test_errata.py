@@ -66,3 +66,25 @@ def test_a_record_without_check_is_editorial_not_confirmed():
     for kind in ("omission", "unstated convention", "not reproduced", "clarification"):
         with pytest.raises(ValueError, match="check: a"):
             errata.Discrepancy("000_f4170f628ec5ab7e.txt", "996", kind, "s", "a", "b")
+
+
+def test_registry_tables_render_each_note_with_three_significant_digits():
+    from rnnmath.verify import check_bound
+
+    printed = check_close(1.0, 1.0123, "printed", rtol=0.0, atol=0.0112, strict=False)
+    corrected = check_close(1.0, 1.0, "corrected", strict=False)
+    rec = errata.Discrepancy("000_f4170f628ec5ab7e.txt", "997", "sign", "a | b", "x", "-x",
+                             check=lambda: (printed, corrected))
+    tables = errata.registry_tables([rec.run()])
+    assert len(tables) == len(errata.NOTES)
+    heading, table = tables[0]
+    assert "1 record(s)" in heading and r"a \| b" in table
+    assert "fails (error 0.0123, tolerance 0.0112)" in table   # not "1e-02"
+    assert all(t == "" for _, t in tables[1:])
+    bound = check_bound([0.5], upper=1.0, name="b", strict=False)
+    assert "observed 0.5" in errata._form(bound)
+
+
+def test_registry_tables_refuse_what_is_not_an_outcome():
+    with pytest.raises(TypeError, match="outcomes: must be Outcome objects"):
+        errata.registry_tables(["confirmed"])

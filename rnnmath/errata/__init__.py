@@ -23,7 +23,8 @@ from typing import Callable, Optional
 
 from ..verify import CheckResult
 
-__all__ = ["KINDS", "EDITORIAL_KINDS", "NOTES", "Discrepancy", "Outcome", "register", "load_all", "records", "run_all"]
+__all__ = ["KINDS", "EDITORIAL_KINDS", "NOTES", "Discrepancy", "Outcome", "register", "load_all", "records", "run_all",
+           "registry_tables"]
 
 #: Kinds of discrepancy.  A "typo" changes nothing mathematically; the others
 #: change a result or a reading and must come with a check whose printed side fails.
@@ -194,3 +195,58 @@ def records(note: str | None = None) -> list:
 def run_all(note: str | None = None) -> list:
     """Run every record's check; return the list of :class:`Outcome`."""
     return [r.run() for r in records(note)]
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", r"\|").replace("\n", " ")
+
+
+def _form(r: Optional[CheckResult]) -> str:
+    """One executed side of a record: passes/fails with its error and tolerance (3 significant digits)."""
+    if r is None:
+        return "—"
+    verb = "passes" if r.passed else "fails"
+    if r.kind == "symbolic":
+        return "passes (exact)" if r.passed else "fails (symbolic residual ≠ 0)"
+    if r.kind in ("boolean", "raises"):
+        return f"{verb} ({r.kind})"
+    if r.kind == "bound":
+        return f"{verb} (observed {r.observed:.3g}, bound {_cell(r.reference)})"
+    return f"{verb} (error {r.max_error:.3g}, tolerance {r.tolerance:.3g})"
+
+
+def registry_tables(outcomes) -> list:
+    """The errata page's tables: one ``(heading, markdown)`` pair per source note.
+
+    Parameters
+    ----------
+    outcomes : list of Outcome
+        From :func:`run_all`.
+
+    Returns
+    -------
+    list of (str, str)
+        For every note of :data:`NOTES`, a heading with its record count and a Markdown
+        table (empty string when the note has no record): equation or claim, kind,
+        status, summary, printed and corrected forms, and what each form's check gave.
+    """
+    outcomes = list(outcomes)
+    if not all(isinstance(o, Outcome) for o in outcomes):
+        raise TypeError("outcomes: must be Outcome objects from rnnmath.errata.run_all()")
+    out = []
+    for note, title in NOTES.items():
+        rows = [o for o in outcomes if o.record.note == note]
+        head = f"### {title}\n\nSource file `{note}` — {len(rows)} record(s)."
+        if not rows:
+            out.append((head, ""))
+            continue
+        lines = ["| eq. / claim | kind | status | what | printed | corrected | printed form | corrected form |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for o in rows:
+            r = o.record
+            printed = f"${_cell(r.printed)}$" if r.printed else ""
+            corrected = f"${_cell(r.corrected)}$" if r.corrected else ""
+            lines.append(f"| {_cell(r.equation)} | {r.kind} | {o.status} | {_cell(r.summary)} | {printed} "
+                         f"| {corrected} | {_form(o.printed)} | {_form(o.corrected)} |")
+        out.append((head, "\n".join(lines)))
+    return out

@@ -157,6 +157,10 @@ CASES = [
     Case("explore", lambda: plotting.explore(None, g=(0.0, 1.0, 0.1, 0.5)), TypeError, "figure_fn: must be callable",
          why="not callable"),
     # ---------------------------------------------------------------- errata
+    Case("registry_tables", lambda: errata.registry_tables([None]), TypeError, "outcomes: must be Outcome objects",
+         why="not an outcome"),
+    Case("registry_tables", lambda: errata.registry_tables([]), None, ok=lambda t: len(t) == len(errata.NOTES)
+         and all(table == "" for _, table in t), why="no records: one empty table per note"),
     Case("Discrepancy", lambda: errata.Discrepancy("000_f4170f628ec5ab7e.txt", "1", "omission", "s", "a", "b"),
          ValueError, "check: a 'omission' discrepancy needs a check", why="no check"),
     Case("register", lambda: errata.register("record"), ValueError, "record: must be a Discrepancy", why="string"),
