@@ -14,7 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 # keep torch's default threads (rnnmath.linalg guards the batched-LU fault of torch 2.13.0)
 THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv book census test test-unit test-notebooks test-seeds test-threads test-browser lab clean clean-notebooks benchmarks errata
+.PHONY: help venv book census test test-binder test-unit test-notebooks test-seeds test-threads test-browser lab clean clean-notebooks benchmarks errata
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
@@ -22,6 +22,10 @@ help:
 	@echo "make test-seeds  execute every chapter again under two other seeds (RNNMATH_SEED_OFFSET=1, 2)"
 	@echo "make test-threads  execute every chapter with 1 and with 2 threads and compare the outputs"
 	@echo "make test-browser  open every built page in headless Chromium (needs apt packages chromium chromium-driver)"
+	@echo "make full        execute chapters at full scale into results/ (CHAPTERS=... for a subset; skips current ones)"
+	@echo "make full-status which chapters have a current, stale or missing full result (nothing executed)"
+	@echo "make book-published  the HTML to publish: full results where current, quick elsewhere, with banners"
+	@echo "make test-binder a fresh venv from binder/ alone executes a chapter; the install cell installs rnnmath (slow, ~5 min)"
 	@echo "make lab         JupyterLab on the chapters"
 	@echo "make benchmarks  run benchmarks/ (prints speed ratios)"
 	@echo "make errata      print the errata registry"
@@ -80,6 +84,30 @@ test-browser: $(STAMP)
 	test -f _build/html/index.html || $(BIN)/jupyter-book build . -W --keep-going
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider -p no:xdist
 
+# Full scale (the notes' sizes): chapters one after another on the available device with torch's
+# default threads (set OMP_NUM_THREADS to limit them), stored with provenance in results/;
+# chapters whose stored result is current are skipped (FORCE=1 executes them again).
+# A failing check fails the run; the failed notebook goes to _build/full/failed/.
+CHAPTERS ?=
+full: $(STAMP)
+	$(BIN)/python tools/full_run.py $(if $(FORCE),--force) $(CHAPTERS)
+
+full-status: $(STAMP)
+	$(BIN)/python tools/full_run.py --dry-run $(CHAPTERS)
+
+# The published HTML (what .github/workflows/book.yml deploys): each chapter from its current
+# full result, from the quick execution (the jupyter-cache of `make book` / `make test`)
+# elsewhere, a banner on every chapter page; output in _build/published/_build/html.
+book-published: export RNNMATH_SCALE = quick
+book-published: $(STAMP)
+	$(THREADS) $(BIN)/python tools/execute_chapters.py
+	$(THREADS) $(BIN)/python tools/build_published.py
+
+# The launch buttons, offline: a fresh virtual environment built only from binder/ executes a
+# chapter, and the chapters' install cell installs rnnmath into one that lacks it.
+test-binder: $(STAMP)
+	RNNMATH_BINDER_TEST=1 $(THREADS) $(BIN)/python -m pytest tests/test_binder.py -q -p no:cacheprovider -p no:xdist
+
 lab: $(STAMP)
 	RNNMATH_PROGRESS=1 RNNMATH_INTERACTIVE=1 $(BIN)/jupyter lab book
 
@@ -91,7 +119,7 @@ errata: $(STAMP)
 	$(BIN)/python -m rnnmath.errata
 
 clean-notebooks: $(STAMP)
-	$(BIN)/python tools/nbclean.py $$(git ls-files '*.ipynb')
+	$(BIN)/python tools/nbclean.py $$(git ls-files 'book/*.ipynb')
 
 clean:
 	rm -rf _build .pytest_cache artifacts
