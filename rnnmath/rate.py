@@ -64,7 +64,8 @@ Analysis of the weight changes (chapter ``03_weight_changes``)
 :func:`mean_weight`, :func:`singular_value_energy`, :func:`effective_rank`,
 :func:`top_entry_energy`, :func:`shuffle_offdiagonal` (null model),
 :func:`abs_eigenvector_centrality`, :func:`henrici_departure`, :func:`schur_departure`,
-:func:`paired_comparison`, :func:`hypothesis_verdict`.
+:func:`paired_comparison`; verdicts are
+:func:`rnnmath.verify.claim_verdict` records (see :mod:`rnnmath.rate_claims`).
 
 Chapter-01 helpers: :func:`euler_maruyama_noise_std`, :func:`expected_relu`,
 :func:`mean_drift_at`, :func:`continuous_jacobian` (the Jacobian of ``F``, (B, M, N, N)),
@@ -84,7 +85,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .device import get_device, progress
+from .device import get_device, progress, seeded
 from .validation import require_finite, require_in_range, require_positive, require_shape, require_square
 
 __all__ = [
@@ -116,7 +117,8 @@ __all__ = [
     "schur_departure",
     "paired_comparison",
     "shuffle_offdiagonal",
-    "hypothesis_verdict",
+    "initialisation_regime",
+    "scaling_ensembles",
     "top_entry_energy",
 ]
 
@@ -888,7 +890,76 @@ def standard_ensemble(task_name: str, scale: str | None = None, device=None, ver
     per = cfg[task_name]
     task = TASKS[task_name](n_steps=per.get("n_steps", cfg["n_steps"]))
     return load_or_train(task, cfg["n_networks"], per["n_units"], per.get("n_iters", cfg["n_iters"]), cfg["n_trials"],
-                         seed=per["seed"], device=device, verbose=verbose, leak_angle=leak_angle)
+                         seed=seeded(per["seed"]), device=device, verbose=verbose, leak_angle=leak_angle)
+
+
+def scaling_ensembles(task_name: str, n_units_list, scale: str | None = None, device=None,
+                      verbose: bool = False) -> dict:
+    """The standard ensemble of ``task_name`` retrained at each size in ``n_units_list`` (chapter 03).
+
+    Every setting but ``n_units`` is that of :func:`standard_ensemble` at the active preset (same
+    task, trial length, Adam steps, trials per step and seed, routed through
+    :func:`rnnmath.device.seeded`); a size equal to the standard one returns the standard ensemble
+    from the cache.  Returns ``{N: TrainedEnsemble}``, used to measure how the relative weight change
+    ``||dW||_F / ||W0||_F`` scales with ``N``.
+    """
+    from .device import get_scale
+
+    if task_name not in TASKS:
+        raise ValueError(f"task_name: must be one of {sorted(TASKS)}, got {task_name!r}")
+    try:
+        sizes = [int(n) for n in n_units_list]
+    except TypeError:
+        raise TypeError(f"n_units_list: must be a sequence of integers, got {n_units_list!r}") from None
+    if len(sizes) < 2 or len(set(sizes)) != len(sizes):
+        raise ValueError(f"n_units_list: needs at least two distinct sizes, got {n_units_list!r}")
+    for n, raw in zip(sizes, n_units_list):
+        if isinstance(raw, bool) or not isinstance(raw, (int, np.integer)) or n < 2:
+            raise ValueError(f"n_units_list: every size must be an integer >= 2, got {raw!r}")
+    cfg = STANDARD_ENSEMBLES[get_scale(scale)]
+    per = cfg[task_name]
+    task = TASKS[task_name](n_steps=per.get("n_steps", cfg["n_steps"]))
+    return {n: load_or_train(task, cfg["n_networks"], n, per.get("n_iters", cfg["n_iters"]), cfg["n_trials"],
+                             seed=seeded(per["seed"]), device=device, verbose=verbose) for n in sizes}
+
+
+def initialisation_regime(n_units: int, reading: str, n_networks: int, n_starts: int, n_relax: int,
+                          seed: int = 0, level: float = 0.8, device=None) -> dict:
+    r"""Is the initial ensemble in the stable fixed-point regime?  The measurements of chapter 01.
+
+    Draws ``n_networks`` perception networks of ``n_units`` units under ``reading`` ("std" or
+    "variance", :func:`initialise_ensemble`), in float64 and noise-free, relaxes each from
+    ``n_starts`` uniform random states for ``n_relax`` steps at the constant input ``level`` and
+    returns, as CPU tensors: ``rho`` (B,) the spectral radius of ``W_rec``; ``speed`` (B, K) the
+    final ``|F|`` (1/ms); ``finite`` the fraction of finite end states; where every end state is
+    finite also ``lam`` (B, K) the largest real part of the Jacobian (p2-eq-jacobian) at the end
+    state, ``disc`` (B, K) the spectral radius of the discrete map's Jacobian ``I + dt J`` and
+    ``spread`` (B,) the largest distance between end states of one network (NaN otherwise).
+    """
+    _positive_int(n_starts, "n_starts")
+    if isinstance(n_relax, bool) or not isinstance(n_relax, (int, np.integer)) or n_relax < 1:
+        raise ValueError(f"n_relax: must be a positive integer, got {n_relax!r}")
+    task = PerceptionTask()
+    gi = torch.Generator().manual_seed(int(seed))
+    mdl = initialise_ensemble(n_networks, n_units, 1, 1, task.input_std, reading=reading, generator=gi,
+                              device=device, dtype=torch.float64, sigma=0.0)
+    dev = mdl.W_rec.device
+    mdl.W_rec.requires_grad_(False)
+    rho = torch.linalg.eigvals(mdl.W_rec).abs().amax(-1)
+    r_start = torch.rand(n_networks, n_starts, n_units, generator=gi, dtype=torch.float64).to(dev)
+    u_c = torch.full((n_networks, n_starts, 1), float(level), dtype=torch.float64, device=dev)
+    r_end, speed = relax(mdl, u_c, r_start, n_relax)
+    finite = torch.isfinite(r_end).all(-1)
+    nan = torch.full(finite.shape, float("nan"), dtype=torch.float64)
+    out = dict(N=n_units, reading=reading, rho=rho.cpu(), speed=speed.cpu(), finite=finite.double().mean().item(),
+               lam=nan, disc=nan.clone(), spread=torch.full((n_networks,), float("nan"), dtype=torch.float64))
+    if bool(finite.all()):
+        J_end = continuous_jacobian(mdl, r_end, u_c)
+        eye_N = torch.eye(n_units, dtype=torch.float64, device=dev)
+        out["lam"] = torch.linalg.eigvals(J_end).real.amax(-1).cpu()
+        out["disc"] = torch.linalg.eigvals(eye_N + mdl.dt * J_end).abs().amax(-1).cpu()
+        out["spread"] = (r_end - r_end[:, :1]).norm(dim=-1).amax(-1).cpu()
+    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -1048,19 +1119,6 @@ def shuffle_offdiagonal(W, generator: Optional[torch.Generator] = None):
     out = W.clone()
     out[:, off] = torch.gather(vals, 1, perm)
     return out
-
-
-def hypothesis_verdict(p_value: float, effect: float, expected_sign: int, alpha: float = 0.05) -> str:
-    """``"supported"`` (significant, in the predicted direction), ``"contradicted"`` (significant,
-    opposite direction) or ``"not shown"`` (p >= alpha)."""
-    require_in_range(p_value, "p_value", 0.0, 1.0)
-    require_in_range(effect, "effect")
-    require_in_range(alpha, "alpha", 0.0, 1.0)
-    if expected_sign not in (-1, 1):
-        raise ValueError(f"expected_sign: must be -1 or +1, got {expected_sign!r}")
-    if not p_value < alpha:
-        return "not shown"
-    return "supported" if np.sign(effect) == expected_sign else "contradicted"
 
 
 def top_entry_energy(W, fraction: float = 0.05):

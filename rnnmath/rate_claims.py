@@ -15,7 +15,16 @@ Public API
 in the inputs can reach on the decision grid (a linear network's floor).
 :func:`decision_validity` — per-network validity measures of trained decision networks
 (late RMS error, accuracy at the end of a trial and after a long horizon).
+:func:`perception_validity` — late RMS error of trained perception networks and of their linear
+controls on the same noisy trials (the perception task is affine-solvable: its linear floor is 0).
+:func:`scaling_exponent` — exponent of a power law ``y ~ N^beta`` from per-network samples at two or
+more sizes, with a bootstrap interval (the scaling of ``||dW|| / ||W0||`` with ``N``).
 :func:`centrality_spearman` — Spearman correlation of initial and trained centralities per network.
+:func:`silent_fraction` — per network, the fraction of units with input current ``m_i <= 0`` in the
+second half of noise-free trials on the task's grid (hypothesis 5.1).
+:func:`unit_variance_covariances` — lagged covariances per network, scaled to unit mean variance (chapter 04).
+:func:`currents` — the input currents ``x = W_rec r + W_in u + b`` of simulated rates: the state of
+the PsychRNN ``Basic`` reading of the model (chapter 04).
 :func:`stability_after_training` — relax every network at every condition from ``r = 0`` and from
 random states; which settle at a stable fixed point.
 """
@@ -44,8 +53,9 @@ def _ensemble(ens, task_name=None):
         raise ValueError(f"ens: must be a {task_name} ensemble, got a {ens.task.name} ensemble")
     return ens
 
-__all__ = ["RULES", "decide", "linear_rms_bound", "decision_validity", "centrality_spearman",
-           "stability_after_training", "switching_inputs", "latent_readout_angles", "fixed_point_manifold",
+__all__ = ["RULES", "decide", "linear_rms_bound", "decision_validity", "perception_validity", "scaling_exponent",
+           "centrality_spearman",
+           "stability_after_training", "silent_fraction", "switching_inputs", "unit_variance_covariances", "currents", "latent_readout_angles", "fixed_point_manifold",
            "random_plane_angle"]
 
 _S3, _S5_1, _S5_2, _S6 = ("note 001 §3, Fig. 1", "note 001 §5.1, Fig. 4", "note 001 §5.2, Figs. 7-8",
@@ -60,6 +70,16 @@ RULES: dict = {
     "valid-long": ("trained decision networks keep their choice over a long horizon (4 s)",
                    _S3, "accuracy at 4 s on the clear grid conditions, per network",
                    DecisionRule("greater", 0.95, "supported if the 95% lower bound of the accuracy > 0.95")),
+    "valid-perception-nonlinear": ("trained perception networks solve their task better than linear networks trained the same way",
+                                   _S3, "late RMS error (ReLU) minus late RMS error (linear control, same seed), per network, "
+                                        "noisy trials", DecisionRule("less", 0.0)),
+    "5.2-dW-scaling": ("the relative weight change shrinks like 1/sqrt(N) (Schuessler et al. 2020)", _S5_2,
+                       "exponent beta of ||dW||_F / ||W0||_F ~ N^beta (bootstrap over networks at each N)",
+                       DecisionRule("within", (-0.75, -0.25), "supported if the 95% interval of beta lies in "
+                                                              "[-0.75, -0.25] (a 1/sqrt(N)-type law)")),
+    "5.2-dW-shrinks": ("the relative weight change shrinks as N grows", _S5_2,
+                       "exponent beta of ||dW||_F / ||W0||_F ~ N^beta (bootstrap over networks at each N)",
+                       DecisionRule("less", 0.0)),
     "5.1-fall": ("the mean recurrent weight falls during training", _S5_1, "mean-weight change, per network",
                  DecisionRule("less", 0.0)),
     "5.1-negative": ("the mean recurrent weight ends below zero", _S5_1, "mean weight after training, per network",
@@ -195,6 +215,106 @@ def decision_validity(ens, n_steps: int, long_steps: int, *, n_per_axis: int = 9
     return out
 
 
+@torch.no_grad()
+def perception_validity(ens, linear, *, n_trials: int = 16, seed: int = 0, device=None) -> dict:
+    r"""Late-trial RMS error of trained perception networks and of their linear controls, paired.
+
+    Both ensembles (``ens`` with the ReLU, ``linear`` trained with ``theta = pi/4`` from the same
+    seed) are run on the *same* noisy trials (``n_trials`` per level per network, the task's input
+    noise, no recurrent noise) and scored over the second half of each trial.  The task maps two
+    levels to two answers, which an affine function of the input does exactly, so the linear floor
+    (:func:`linear_rms_bound`'s analogue) is 0: a linear network is not excluded by any criterion of
+    task error, and the comparison is between the two trained ensembles.  Returns (B,) numpy arrays
+    ``relu_rms``, ``linear_rms`` and the float ``affine_floor`` (least-squares residual of the best
+    affine map from level to answer).
+    """
+    _ensemble(ens, "perception")
+    _ensemble(linear, "perception")
+    _pos_int(n_trials, "n_trials")
+    if ens.config["n_networks"] != linear.config["n_networks"] or ens.config["n_units"] != linear.config["n_units"]:
+        raise ValueError("linear: must have the networks and units of ens (a paired control)")
+    if abs(float(linear.config.get("leak_angle", 0.0)) - math.pi / 4) > 1e-12:
+        raise ValueError(f"linear: must be trained with leak_angle = pi/4, got {linear.config.get('leak_angle')!r}")
+    task = ens.task
+    model, lin = ens.model("trained", device=device), linear.model("trained", device=device)
+    dev = model.W_rec.device
+    g = torch.Generator().manual_seed(int(seed))
+    cond = torch.tensor(task.levels, dtype=torch.float64).repeat_interleave(n_trials)[None, :, None]
+    cond = cond.expand(model.n_networks, -1, 1).clone()
+    trials = task._make(cond, torch.randn(*cond.shape[:2], task.n_steps, 1, generator=g, dtype=torch.float64))
+    u, target = trials.inputs.to(dev), trials.targets.to(dev)
+    zero = torch.zeros(*u.shape[:3], model.n_units, dtype=torch.float64, device=dev)
+    late = slice(task.n_steps // 2, None)
+    out = {}
+    for key, m in (("relu_rms", model), ("linear_rms", lin)):
+        _, z = m(u, noise=zero)
+        out[key] = ((z[:, :, late] - target[:, :, late]) ** 2).mean(dim=(1, 2, 3)).sqrt().cpu().numpy()
+    lv = np.asarray(task.levels, float)
+    X = np.column_stack([lv, np.ones_like(lv)])
+    beta, *_ = np.linalg.lstsq(X, np.asarray(task.answers, float), rcond=None)
+    out["affine_floor"] = float(np.sqrt(np.mean((X @ beta - np.asarray(task.answers, float)) ** 2)))
+    return out
+
+
+def scaling_exponent(sizes, samples, *, n_boot: int = 4000, seed: int = 0) -> tuple:
+    r"""Exponent ``beta`` of ``y ~ N^beta`` from independent per-network samples at each size.
+
+    ``sizes`` (S,) distinct positive sizes, ``samples`` a sequence of S arrays of positive values
+    (one per network at that size; the networks of different sizes are independent).  ``beta`` is
+    the least-squares slope of ``mean(log y)`` against ``log N``; the 95% interval is a percentile
+    bootstrap that resamples the networks of each size independently.  Returns
+    ``(beta, (low, high), n)`` with ``n`` the total number of networks.
+    """
+    try:
+        Ns = np.asarray([float(n) for n in sizes])
+    except TypeError:
+        raise TypeError(f"sizes: must be a sequence of numbers, got {sizes!r}") from None
+    if Ns.size < 2 or len(set(Ns.tolist())) != Ns.size:
+        raise ValueError(f"sizes: needs at least two distinct sizes, got {sizes!r}")
+    if not np.all(np.isfinite(Ns)) or np.any(Ns <= 0):
+        raise ValueError(f"sizes: must be finite and positive, got {sizes!r}")
+    if len(samples) != Ns.size:
+        raise ValueError(f"samples: needs one array per size ({Ns.size}), got {len(samples)}")
+    ys = [np.asarray(y, dtype=float).ravel() for y in samples]
+    for y in ys:
+        if y.size < 2:
+            raise ValueError(f"samples: need at least 2 networks per size, got {y.size}")
+        if not np.all(np.isfinite(y)) or np.any(y <= 0):
+            raise ValueError("samples: must be finite and positive (a log is taken)")
+    _pos_int(n_boot, "n_boot", 100)
+    x = np.log(Ns)
+
+    def slope(logs):
+        return float(np.polyfit(x, [l.mean() for l in logs], 1)[0])
+
+    logs = [np.log(y) for y in ys]
+    rng = np.random.default_rng(seed)
+    boot = np.array([slope([l[rng.integers(0, l.size, l.size)] for l in logs]) for _ in range(n_boot)])
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return slope(logs), (float(lo), float(hi)), int(sum(y.size for y in ys))
+
+
+@torch.no_grad()
+def silent_fraction(ens, which: str, device=None) -> torch.Tensor:
+    r"""Fraction of (unit, step, condition) with non-positive input current ``m_i <= 0``, per network.
+
+    Each network of ``ens`` (``which`` = "initial" or "trained") is run noise-free from ``r = 0`` on
+    the task's condition grid (decision: 5 x 5; perception: each level 4 times); the current
+    ``m_t = W r_{t-1} + W_in u_t + b`` is averaged over the second half of the trial.  Returns (B,)
+    float64 on the CPU (hypothesis 5.1: "greater activation of the ReLU nonlinearity").
+    """
+    _ensemble(ens)
+    task = ens.task
+    model = ens.model(which, device=device)          # refuses a ``which`` other than "initial"/"trained"
+    dev = model.W_rec.device
+    grid = task.condition_grid(model.n_networks, 5 if task.name == "decision" else 4, device=dev, dtype=torch.float64)
+    rates, _ = model(grid.inputs, noise=torch.zeros(*grid.inputs.shape[:3], model.n_units, dtype=torch.float64, device=dev))
+    B, K, T, N = rates.shape
+    prev = torch.cat([torch.zeros_like(rates[:, :, :1]), rates[:, :, :-1]], dim=2)
+    m = model.preactivation(prev.reshape(B, K * T, N), grid.inputs.reshape(B, K * T, -1)).reshape(B, K, T, N)
+    return (m[:, :, T // 2:] <= 0).double().mean(dim=(1, 2, 3)).cpu()
+
+
 def centrality_spearman(W0, W1) -> np.ndarray:
     """Spearman correlation, per network, of the out-going |W| eigenvector centralities before and after."""
     from scipy import stats
@@ -244,36 +364,86 @@ def stability_after_training(ens, n_starts: int, n_relax: int, *, seed: int = 21
     return {k: torch.stack(v) for k, v in out.items()}
 
 
-def switching_inputs(ens, n_trials: int, n_segments: int, segment: int, generator: torch.Generator, device=None):
+def switching_inputs(ens, n_trials: int, n_segments: int, segment: int, generator: torch.Generator, device=None,
+                     condition=None):
     """Inputs (B, K, n_segments * segment, I) with a fresh random condition per segment (chapter 04).
 
     Perception: a level drawn from the task's levels; decision: ``(u1, u2)`` uniform on
-    ``[low, high]``; plus the task's input noise at every step.
+    ``[low, high]``; plus the task's input noise at every step.  ``condition`` restricts every
+    segment to one input class: perception 0 (level 0.8) / 1 (level 0.5); decision 0
+    (``u1 > u2``) / 1 (``u2 > u1``); ``None`` (default) draws from all conditions.
     """
     _ensemble(ens)
     for v, nm in ((n_trials, "n_trials"), (n_segments, "n_segments"), (segment, "segment")):
         _pos_int(v, nm)
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator: must be a torch.Generator, got {type(generator).__name__}")
+    if condition is not None and (isinstance(condition, bool) or condition not in (0, 1)):
+        raise ValueError(f"condition: must be None, 0 or 1, got {condition!r}")
     task = ens.task
     B = ens.config["n_networks"]
     f64 = torch.float64
     if task.name == "perception":
         lv = torch.tensor(task.levels, dtype=f64)
-        u = lv[torch.randint(len(lv), (B, n_trials, n_segments), generator=generator)][..., None]
+        k = torch.randint(len(lv), (B, n_trials, n_segments), generator=generator) if condition is None else \
+            torch.full((B, n_trials, n_segments), int(condition))
+        u = lv[k][..., None]
     else:
         u = task.low + (task.high - task.low) * torch.rand(B, n_trials, n_segments, 2, generator=generator, dtype=f64)
+        if condition is not None:
+            lo, hi = u.min(-1).values, u.max(-1).values
+            u = torch.stack([hi, lo], -1) if condition == 0 else torch.stack([lo, hi], -1)
     u = u.repeat_interleave(segment, dim=2)
     u = u + task.input_noise * torch.randn(u.shape, generator=generator, dtype=f64)
     return u if device is None else u.to(device)
+
+
+def unit_variance_covariances(r, n_lags: int) -> torch.Tensor:
+    """Lagged cross-covariances of each network's trials, (B, K, T, N) -> (B, n_lags, N, N).
+
+    :func:`rnnmath.latent.lagged_cross_covariances` per network, divided by the mean variance
+    ``tr C_0 / N`` of that network, so that every network's data have unit mean variance (the
+    observation noise ``reg`` of DCA is then the same fraction of the variance for all).
+    """
+    from . import latent as lt
+
+    if not isinstance(r, torch.Tensor) or r.dim() != 4:
+        raise ValueError(f"r: must be a (B, K, T, N) tensor, got {type(r).__name__} of shape {tuple(getattr(r, 'shape', ()))}")
+    _pos_int(n_lags, "n_lags")
+    C = torch.stack([lt.lagged_cross_covariances(r[b], n_lags) for b in range(r.shape[0])])
+    var = torch.diagonal(C[:, 0], dim1=-2, dim2=-1).mean(-1)
+    if bool((var <= 0).any()):
+        raise ValueError("r: a network's activity has zero variance (constant trials)")
+    return C / var[:, None, None, None]
+
+
+def currents(model, r, u) -> torch.Tensor:
+    r"""Input currents ``x_t = W_rec r_t + W_in u_t + b`` of simulated rates ``r`` (B, K, T, N), ``u`` (B, K, T, I).
+
+    The rate model ``tau dr/dt = -r + f(W r + c)`` and the current model ``tau dx/dt = -x + W f(x) + c``
+    of PsychRNN's ``Basic`` RNN (state ``x``, rates ``f(x)``) are the same dynamics under
+    ``x = W r + c`` for a constant input ``c = W_in u + b`` (differentiate: ``tau dx/dt = W(-r + f(x))
+    = -x + c + W f(x)``).  The latent analyses of the note, done on ``r`` here, can thus be repeated on
+    ``x``, a linear image of ``r`` plus the input.  Returns (B, K, T, N).
+    """
+    from .rate import _require_model
+
+    _require_model(model)
+    if not isinstance(r, torch.Tensor) or r.dim() != 4 or r.shape[0] != model.n_networks or r.shape[-1] != model.n_units:
+        raise ValueError(f"r: must be (B={model.n_networks}, K, T, N={model.n_units}), got {tuple(getattr(r, 'shape', ()))}")
+    if not isinstance(u, torch.Tensor) or tuple(u.shape[:3]) != tuple(r.shape[:3]) or u.shape[-1] != model.n_inputs:
+        raise ValueError(f"u: must be (B, K, T, I={model.n_inputs}) matching r, got {tuple(getattr(u, 'shape', ()))}")
+    B, K, T, N = r.shape
+    x = model.preactivation(r.reshape(B, K * T, N), u.to(r.dtype).reshape(B, K * T, -1))
+    return x.reshape(B, K, T, N)
 
 
 def latent_readout_angles(ens, *, n_trials: int, n_segments: int, segment: int, n_starts: int, d: int = 3,
                           window: int = 5, reg: float = 1e-2, device=None) -> dict:
     r"""The ReLU networks' 3-D DCA subspaces before and after training, as in chapter 04 (theta = 0).
 
-    Simulates switching-input trials (seed 11 for the inputs, 100 for the network noise, as the
-    chapter), estimates the lagged covariances (unit mean variance per network), runs DCA with
+    Simulates switching-input trials (seeds ``seeded(11)`` for the inputs and ``seeded(100)`` for the
+    network noise, as the chapter), estimates the lagged covariances (unit mean variance per network), runs DCA with
     observation noise ``reg`` and returns, for the networks whose activity stays below 10:
     ``fig9_first_angle`` (first principal angle between the untrained and trained subspaces) and
     ``readout_change`` (trained minus untrained angle between the subspace and ``W_out``), (B',) arrays;
@@ -287,13 +457,15 @@ def latent_readout_angles(ens, *, n_trials: int, n_segments: int, segment: int, 
     if n_segments * segment <= 2 * window:
         raise ValueError(f"segment: trials of n_segments * segment = {n_segments * segment} steps are too short for "
                          f"2 * window = {2 * window} lags")
-    u = switching_inputs(ens, n_trials, n_segments, segment, torch.Generator().manual_seed(11))
+    from .device import seeded
+
+    u = switching_inputs(ens, n_trials, n_segments, segment, torch.Generator().manual_seed(seeded(11)))
     V, bounded = {}, []
     Cs = []
     for which in ("initial", "trained"):
         model = ens.model(which, device=device)
         with torch.no_grad():
-            r, _ = model(u.to(model.W_rec.device), generator=torch.Generator().manual_seed(100))
+            r, _ = model(u.to(model.W_rec.device), generator=torch.Generator().manual_seed(seeded(100)))
         bounded.append((r.abs().amax(dim=(1, 2, 3)) <= 10).cpu().numpy())
         C = torch.stack([lt.lagged_cross_covariances(r[b], 2 * window) for b in range(r.shape[0])])
         Cs.append(C / torch.diagonal(C[:, 0], dim1=-2, dim2=-1).mean(-1)[:, None, None, None])

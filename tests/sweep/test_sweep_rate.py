@@ -271,14 +271,23 @@ CASES = [
     Case("shuffle_offdiagonal", lambda: rate.shuffle_offdiagonal(_W(), generator=torch.Generator().manual_seed(3)), None,
          ok=lambda S: all(_close(np.sort(S[b][~torch.eye(5, dtype=torch.bool)].numpy()), np.sort(_W()[b][~torch.eye(5, dtype=torch.bool)].numpy()), 0) for b in range(2))
          and not _close(S, _W(), 1e-6), why="same entries, permuted"),
-    Case("hypothesis_verdict", lambda: rate.hypothesis_verdict(0.01, NAN, 1), ValueError, "effect: must not be NaN", why="NaN effect"),
-    Case("hypothesis_verdict", lambda: rate.hypothesis_verdict(NAN, 1.0, 1), ValueError, "p_value: must not be NaN", why="NaN p"),
-    Case("hypothesis_verdict", lambda: rate.hypothesis_verdict(0.01, 1.0, 0), ValueError, "expected_sign: must be", why="no direction"),
-    Case("hypothesis_verdict", lambda: rate.hypothesis_verdict(0.01, 1.0, 1, alpha=1.5), ValueError, "alpha: must lie in", why="alpha > 1"),
-    Case("hypothesis_verdict", lambda: rate.hypothesis_verdict(0.01, -1.0, 1), None, ok=lambda v: v == "contradicted", why="opposite direction"),
     Case("top_entry_energy", lambda: rate.top_entry_energy(_W(), 0.0), ValueError, "fraction: must be > 0", why="zero fraction"),
     Case("top_entry_energy", lambda: rate.top_entry_energy(_W(), NAN), ValueError, "fraction: must not be NaN", why="NaN fraction"),
     Case("top_entry_energy", lambda: rate.top_entry_energy(torch.zeros(2, 4, 4)), ValueError, "W: must not be a zero matrix", why="0/0"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("memory", (8, 16)), ValueError, "task_name: must be one of", why="unknown task"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("perception", (16,)), ValueError, "n_units_list: needs at least two", why="one size"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("perception", (16, 16)), ValueError, "n_units_list: needs at least two distinct", why="repeated size"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("perception", (16, 1)), ValueError, "n_units_list: every size must be an integer >= 2", why="N = 1"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("perception", (16, 32.5)), ValueError, "n_units_list: every size must be an integer", why="float size"),
+    Case("scaling_ensembles", lambda: rate.scaling_ensembles("perception", 16), TypeError, "n_units_list: must be a sequence", why="scalar"),
+    Case("initialisation_regime", lambda: rate.initialisation_regime(4, "spread", 2, 2, 5, device=CPU), ValueError, "reading: must be", why="unknown reading"),
+    Case("initialisation_regime", lambda: rate.initialisation_regime(4, "std", 2, 0, 5, device=CPU), ValueError, "n_starts: must be", why="no starts"),
+    Case("initialisation_regime", lambda: rate.initialisation_regime(4, "std", 2, 2, 0, device=CPU), ValueError, "n_relax: must be a positive", why="no steps"),
+    Case("initialisation_regime", lambda: rate.initialisation_regime(0, "std", 2, 2, 5, device=CPU), ValueError, "n_units: must be", why="N = 0"),
+    Case("initialisation_regime", lambda: rate.initialisation_regime(6, "std", 2, 3, 2000, seed=4, device=CPU), None,
+         ok=lambda d: _close(d["rho"], torch.linalg.eigvals(rate.initialise_ensemble(2, 6, 1, 1, 3**-0.5, generator=torch.Generator().manual_seed(4),
+                                                                                     device=CPU, dtype=torch.float64).W_rec.detach()).abs().amax(-1), 1e-12)
+         and bool((d["lam"] < 0).all()) and d["finite"] == 1.0, why="radius = eigvals of the same draw; stable"),
     Case("top_entry_energy", lambda: rate.top_entry_energy(_W(), 1.0), None, ok=lambda v: _close(v, [1.0, 1.0]), why="all entries carry everything"),
 ]
 

@@ -62,6 +62,12 @@ CASES = [
     Case("switching_inputs", lambda: RC.switching_inputs(_ens(), 2, 2, 5, 3), TypeError, "generator: must be a torch.Generator", why="int generator"),
     Case("switching_inputs", lambda: RC.switching_inputs(_ens(), 2, 3, 4, torch.Generator().manual_seed(0)), None,
          ok=lambda u: tuple(u.shape) == (3, 2, 12, 2) and float(u.min()) > 0.0 and float(u.max()) < 1.0, why="shape and range"),
+    Case("switching_inputs", lambda: RC.switching_inputs(_ens(), 2, 2, 5, torch.Generator(), condition=2), ValueError, "condition: must be None, 0 or 1", why="no such class"),
+    Case("switching_inputs", lambda: RC.switching_inputs(_ens(), 2, 2, 5, torch.Generator(), condition=True), ValueError, "condition: must be None, 0 or 1", why="bool class"),
+    Case("switching_inputs", lambda: RC.switching_inputs(_ens("perception"), 2, 3, 4, torch.Generator().manual_seed(0), condition=1), None,
+         ok=lambda u: float((u - 0.5).abs().max()) < 0.3 and float((u - 0.5).mean().abs()) < 0.05, why="class 1 = level 0.5 plus noise"),
+    Case("switching_inputs", lambda: RC.switching_inputs(_ens(), 4, 3, 1, torch.Generator().manual_seed(0), condition=0), None,
+         ok=lambda u: float((u[..., 0] - u[..., 1]).mean()) > 0.1, why="class 0: u1 > u2 on average"),
     Case("latent_readout_angles", lambda: RC.latent_readout_angles(_ens(), n_trials=2, n_segments=1, segment=5, n_starts=1), ValueError,
          "segment: trials of", why="too short for the lags"),
     Case("latent_readout_angles", lambda: RC.latent_readout_angles(_ens(), n_trials=2, n_segments=2, segment=10, n_starts=0), ValueError,
@@ -83,6 +89,72 @@ CASES += [
     Case("random_plane_angle", lambda: RC.random_plane_angle(10, n_samples=1), ValueError, "n_samples: must be an integer >= 2", why="one sample"),
     Case("random_plane_angle", lambda: RC.random_plane_angle(3, n_samples=4000), None,
          ok=lambda a: abs(np.mean(np.cos(a) ** 2) - 2 / 3) < 0.02, why="E cos^2 = 2/N for a random direction vs a random plane"),
+]
+
+def _lin_ens(B=3, N=5):
+    return rate.train_ensemble(rate.PerceptionTask(n_steps=6), B, N, 0, 2, device=CPU, seed=2, leak_angle=math.pi / 4)
+
+
+def _relu_rms_by_hand(ens, n_trials, seed):
+    """Late RMS of the perception ensemble on the same noisy trials, simulated step by step."""
+    task, m = ens.task, ens.model("trained", device=CPU)
+    g = torch.Generator().manual_seed(seed)
+    cond = torch.tensor(task.levels, dtype=torch.float64).repeat_interleave(n_trials)[None, :, None].expand(m.n_networks, -1, 1)
+    eps = torch.randn(m.n_networks, cond.shape[1], task.n_steps, 1, generator=g, dtype=torch.float64)
+    u = cond[:, :, None, :] + task.input_noise * eps
+    r = torch.zeros(m.n_networks, cond.shape[1], m.n_units, dtype=torch.float64)
+    zs = []
+    for t in range(task.n_steps):
+        r = (1 - m.alpha) * r + m.alpha * torch.relu(m.preactivation(r, u[:, :, t]))
+        zs.append(r @ m.W_out.detach().mT)
+    z = torch.stack(zs, 2)
+    target = torch.where(cond[..., 0] > 0.65, 0.5, 0.8)[:, :, None, None]
+    return ((z[:, :, task.n_steps // 2:] - target) ** 2).mean(dim=(1, 2, 3)).sqrt().numpy()
+
+
+CASES += [
+    Case("perception_validity", lambda: RC.perception_validity(_ens(), _lin_ens(), device=CPU), ValueError, "ens: must be a perception ensemble", why="decision ensemble"),
+    Case("perception_validity", lambda: RC.perception_validity(_ens("perception"), _ens("perception"), device=CPU), ValueError,
+         "linear: must be trained with leak_angle = pi/4", why="control not linear"),
+    Case("perception_validity", lambda: RC.perception_validity(_ens("perception"), _lin_ens(B=2), device=CPU), ValueError,
+         "linear: must have the networks", why="unpaired control"),
+    Case("perception_validity", lambda: RC.perception_validity(_ens("perception"), _lin_ens(), n_trials=0, device=CPU), ValueError,
+         "n_trials: must be an integer >= 1", why="no trials"),
+    Case("perception_validity", lambda: RC.perception_validity(_ens("perception"), _lin_ens(), n_trials=3, seed=4, device=CPU), None,
+         ok=lambda d: np.allclose(d["relu_rms"], _relu_rms_by_hand(_ens("perception"), 3, 4), rtol=1e-10) and abs(d["affine_floor"]) < 1e-12,
+         why="late RMS against a step-by-step simulation; affine floor 0"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16], [[1.0, 2.0]]), ValueError, "sizes: needs at least two distinct", why="one size"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 16], [[1.0, 2.0], [1.0, 2.0]]), ValueError, "sizes: needs at least two distinct", why="repeated size"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, -32], [[1.0, 2.0], [1.0, 2.0]]), ValueError, "sizes: must be finite and positive", why="negative size"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent(16, [[1.0]]), TypeError, "sizes: must be a sequence", why="scalar sizes"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 32], [[1.0, 2.0]]), ValueError, "samples: needs one array per size", why="missing size"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 32], [[1.0], [1.0, 2.0]]), ValueError, "samples: need at least 2 networks", why="one network"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 32], [[1.0, -2.0], [1.0, 2.0]]), ValueError, "samples: must be finite and positive", why="negative ratio"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 32], [[1.0, NAN], [1.0, 2.0]]), ValueError, "samples: must be finite and positive", why="NaN ratio"),
+    Case("scaling_exponent", lambda: RC.scaling_exponent([16, 32, 64], [np.full(5, 16.0**-0.5), np.full(5, 32.0**-0.5), np.full(5, 64.0**-0.5)]), None,
+         ok=lambda t: abs(t[0] + 0.5) < 1e-12 and abs(t[1][0] + 0.5) < 1e-12 and abs(t[1][1] + 0.5) < 1e-12 and t[2] == 15,
+         why="exact 1/sqrt(N) law: beta = -1/2 with a zero-width interval"),
+    Case("silent_fraction", lambda: RC.silent_fraction(_ens(), "final", device=CPU), ValueError, "which: must be", why="unknown weights"),
+    Case("silent_fraction", lambda: RC.silent_fraction("ens", "trained"), TypeError, "ens: must be a TrainedEnsemble", why="not an ensemble"),
+    Case("silent_fraction", lambda: RC.silent_fraction(_ens(), "trained", device=CPU), None,
+         ok=lambda s: s.shape == (3,) and bool(((s >= 0) & (s <= 1)).all()), why="a fraction per network"),
+    Case("unit_variance_covariances", lambda: RC.unit_variance_covariances(torch.zeros(2, 3, 10), 2), ValueError, "r: must be a \\(B, K, T, N\\)", why="3-D input"),
+    Case("unit_variance_covariances", lambda: RC.unit_variance_covariances(torch.ones(2, 3, 10, 4, dtype=torch.float64), 2), ValueError,
+         "r: a network's activity has zero variance", why="constant trials"),
+    Case("unit_variance_covariances", lambda: RC.unit_variance_covariances(torch.randn(2, 3, 10, 4, dtype=torch.float64), 0), ValueError,
+         "n_lags: must be an integer >= 1", why="no lags"),
+    Case("unit_variance_covariances", lambda: RC.unit_variance_covariances(torch.randn(2, 3, 50, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1)), 3),
+         None, ok=lambda C: C.shape == (2, 3, 4, 4) and np.allclose(torch.diagonal(C[:, 0], dim1=-2, dim2=-1).mean(-1).numpy(), 1.0),
+         why="unit mean variance per network"),
+    Case("currents", lambda: RC.currents("model", torch.zeros(1, 1, 2, 5), torch.zeros(1, 1, 2, 2)), TypeError, "model: must be a RateRNN", why="no model"),
+    Case("currents", lambda: RC.currents(_ens().model(device=CPU), torch.zeros(3, 1, 2, 4, dtype=torch.float64), torch.zeros(3, 1, 2, 2)), ValueError,
+         "r: must be \\(B=3", why="wrong N"),
+    Case("currents", lambda: RC.currents(_ens().model(device=CPU), torch.zeros(3, 1, 2, 5, dtype=torch.float64), torch.zeros(3, 1, 3, 2)), ValueError,
+         "u: must be \\(B, K, T, I=2\\)", why="mismatched T"),
+    Case("currents", lambda: RC.currents(_ens().model(device=CPU), torch.ones(3, 1, 2, 5, dtype=torch.float64), torch.full((3, 1, 2, 2), 0.5, dtype=torch.float64)), None,
+         ok=lambda x: np.allclose(x[:, 0, 0].numpy(), (_ens().W_rec_trained.double() @ torch.ones(5, dtype=torch.float64)
+                                                        + _ens().W_in.double() @ torch.full((2,), 0.5, dtype=torch.float64) + _ens().b.double()).numpy()),
+         why="x = W r + W_in u + b by hand"),
 ]
 
 EXEMPT = {"RULES": "a constant dict of fixed decision rules"}
