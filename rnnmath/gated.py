@@ -802,12 +802,15 @@ def classify_regions(lam_max, mft_count, g_h, eps: float, *, alpha_z, switch: fl
 # --------------------------------------------------------------------------- #
 # Re-exports: the adjoint tools live in rnnmath.gated_adjoint (module size)
 # --------------------------------------------------------------------------- #
-from .gated_adjoint import (  # noqa: E402  (needs the definitions above)
-    adjoint_gradient,
-    adjoint_propagation,
-    autograd_propagation,
-    autograd_gradient,
-    gradient_norm_terms,
-    quadratic_state_loss,
-    scalar_adjoint_example,
-)
+_ADJOINT_NAMES = ("adjoint_gradient", "adjoint_propagation", "autograd_propagation", "autograd_gradient",
+                  "gradient_norm_terms", "quadratic_state_loss", "scalar_adjoint_example")
+
+
+def __getattr__(name):
+    """Lazy re-export of the adjoint tools (PEP 562): ``rnnmath.gated_adjoint`` imports this
+    module, so an eager import here would be circular when gated_adjoint is imported first."""
+    if name in _ADJOINT_NAMES:
+        from . import gated_adjoint
+
+        return getattr(gated_adjoint, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

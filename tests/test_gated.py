@@ -242,3 +242,11 @@ def test_adjoint_propagation_matches_autograd_and_lyapunov_rate():
     assert float(rho[0]) < -0.05 and float(rho[1]) > 0.02
     with pytest.raises(ValueError, match="u: must have the shape"):
         G.adjoint_propagation(net, x0, 0.1, 3, u[:, :5])
+
+
+def test_gated_adjoint_imports_first_without_a_circular_import():
+    import subprocess
+    import sys
+
+    code = "import rnnmath.gated_adjoint as a, rnnmath.gated as g; assert g.adjoint_gradient is a.adjoint_gradient"
+    subprocess.run([sys.executable, "-c", code], check=True)
