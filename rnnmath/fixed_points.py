@@ -409,6 +409,226 @@ def _dedupe(points: np.ndarray, q: np.ndarray, tol: float) -> np.ndarray:
     return np.array(sorted(reps), dtype=int)
 
 
+# --------------------------------------------------------------------------- #
+# The matrix-free finder (large N)
+# --------------------------------------------------------------------------- #
+_DENSE_MAX_UNITS = 128  # method="auto" uses the dense path up to this N
+
+
+class _MatrixFreeNet:
+    """Products with ``J`` and ``J^T`` of one network, batched over states, without forming ``J``.
+
+    With ``m = x W^T + c`` (rows are states), ``d = f'(m)`` and ``J = (-I + diag(d) W) / tau``:
+    ``J v = (-v + d * (v W^T)) / tau`` and ``J^T u = (-u + (d * u) W) / tau`` -- one
+    ``(K, N) x (N, N)`` matrix product each, ``2 K N^2`` flops, against ``K N^3 / 3`` for the
+    dense factorisations.  ``|J|_F^2 = (N - 2 sum_k d_k W_kk + sum_k d_k^2 |W_k|^2) / tau^2``.
+    """
+
+    def __init__(self, W, c, act, tau):
+        self.W, self.Wt, self.c, self.act, self.tau = W, W.mT.contiguous(), c, act, tau
+        self.n = W.shape[-1]
+        self.diag = W.diagonal()
+        self.rowsq = (W * W).sum(-1)
+        self.smooth = act.name == "tanh"
+
+    def field(self, x):
+        m = x @ self.Wt + self.c
+        return m, (-x + self.act.f(m)) / self.tau
+
+    def q(self, x):
+        return 0.5 * (self.field(x)[1] ** 2).sum(-1)
+
+    def jv(self, d, v):
+        return (-v + d * (v @ self.Wt)) / self.tau
+
+    def jtu(self, d, u):
+        return (-u + (d * u) @ self.W) / self.tau
+
+    def jfro2(self, d):
+        return (self.n - 2 * (d * self.diag).sum(-1) + (d * d * self.rowsq).sum(-1)) / self.tau ** 2
+
+    def hv(self, d, w, v):
+        """``(J^T J + W^T diag(w) W) v`` with ``w = F f''(m) / tau`` (zero for piecewise-linear f)."""
+        u = v @ self.Wt
+        jv = (-v + d * u) / self.tau
+        z = d * jv if w is None else d * jv + self.tau * w * u
+        return (-jv + z @ self.W) / self.tau  # two matrix products in all
+
+
+def _batched_cg(op, b, mu, max_iter: int, rtol):
+    """Solve ``(A_k + mu_k I) x_k = b_k`` for every row ``k`` at once by conjugate gradients.
+
+    ``op(p)`` applies the ``A_k`` row-wise.  A row stops when its residual falls below
+    ``rtol |b_k|`` or when it meets non-positive curvature (then it keeps its last iterate,
+    or, at the first iteration, the scaled gradient step ``b_k / mu_k``); every row stops
+    after ``max_iter`` products.
+    """
+    import torch
+
+    x = torch.zeros_like(b)
+    r = b.clone()
+    p = r.clone()
+    rs = (r * r).sum(-1)
+    stop2 = (torch.as_tensor(rtol, dtype=b.dtype, device=b.device) ** 2) * rs
+    active = rs > 0
+    first = torch.ones_like(active)
+    for _ in range(max_iter):
+        if not bool(active.any()):
+            break
+        Ap = op(p) + mu[:, None] * p
+        pAp = (p * Ap).sum(-1)
+        bad = active & (pAp <= 0)
+        if bool(bad.any()):
+            fallback = bad & first
+            x = torch.where(fallback[:, None], b / mu[:, None], x)
+            active = active & ~bad
+        alpha = torch.where(active, rs / torch.where(active, pAp, torch.ones_like(pAp)), torch.zeros_like(rs))
+        x = x + alpha[:, None] * p
+        r = r - alpha[:, None] * Ap
+        rs_new = (r * r).sum(-1)
+        active = active & (rs_new > stop2)
+        beta = torch.where(active, rs_new / torch.where(rs > 0, rs, torch.ones_like(rs)), torch.zeros_like(rs))
+        p = r + beta[:, None] * p
+        rs = rs_new
+        first = torch.zeros_like(first)
+    return x
+
+
+def _dense_polish(net: _MatrixFreeNet, X, q, idx, hessian: bool):
+    """One dense Newton step at the rows ``idx`` of ``X`` (in place), kept where it lowers ``q``
+    (``hessian=False``: ``x - J^{-1} F``; ``True``: ``x - (grad^2 q)^{-1} grad q``, for slow points,
+    kept where it lowers ``|grad q|`` without raising ``q``).  Singular systems are skipped."""
+    import torch
+
+    if idx.numel() == 0:
+        return
+    x = X[idx]
+    m, F = net.field(x)
+    d = net.act.df(m)
+    eye = torch.eye(net.n, dtype=x.dtype, device=x.device)
+    J = (-eye + d.unsqueeze(-1) * net.W) / net.tau
+    if hessian:
+        w = F * net.act.d2f(m) / net.tau
+        A = J.mT @ J + net.Wt @ (w.unsqueeze(-1) * net.W) if net.smooth else J.mT @ J
+        rhs = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+    else:
+        A, rhs = J, F
+    steps = torch.zeros_like(x)
+    ok = torch.zeros(len(idx), dtype=torch.bool, device=x.device)
+    try:
+        steps = guarded_solve(A, rhs.unsqueeze(-1), name="J (Newton polish)").squeeze(-1)
+        ok[:] = True
+    except ValueError:  # one singular system: go one by one and skip the singular ones
+        for i in range(len(idx)):
+            try:
+                steps[i] = guarded_solve(A[i], rhs[i].unsqueeze(-1), name="J (Newton polish)").squeeze(-1)
+                ok[i] = True
+            except ValueError:
+                pass
+    x_new = x - steps
+    m_new, F_new = net.field(x_new)
+    q_new = 0.5 * (F_new ** 2).sum(-1)
+    if hessian:
+        g_old = net.jtu(d, F).norm(dim=-1)
+        g_new = net.jtu(net.act.df(m_new), F_new).norm(dim=-1)
+        better = ok & (g_new < g_old) & (q_new <= q[idx] * (1 + 1e-12))
+    else:
+        better = ok & (q_new < q[idx])
+    X[idx[better]] = x_new[better]
+    q[idx[better]] = q_new[better]
+
+
+def _matrix_free_network(net: _MatrixFreeNet, X, *, q_tol, grad_tol, max_iter, damping, refine_steps,
+                         cg_max_iter, cg_rtol):
+    """Levenberg--Marquardt with CG steps for the ``K`` states ``X`` (K, N) of one network.
+
+    Returns the final states, their ``q`` and the scale-free stationarity measure
+    ``|J^T F| / (|J|_F |F|)`` (the quantities the dense path returns).
+    """
+    import torch
+
+    X = X.clone()
+    tau2 = net.tau ** -2
+    q = net.q(X)
+    lam = torch.full_like(q, float(damping))
+    live = torch.arange(len(X), device=X.device)
+    q_exit = 1e8 * q_tol  # candidates leave for dense Newton polishing
+    for _ in range(int(max_iter)):
+        if live.numel() == 0:
+            break
+        x = X[live]
+        m, F = net.field(x)
+        d = net.act.df(m)
+        g = net.jtu(d, F)
+        jf2 = net.jfro2(d)
+        stationary = g.norm(dim=-1) <= grad_tol * jf2.clamp_min(0).sqrt() * F.norm(dim=-1)
+        keep = (q[live] >= q_exit) & ~stationary & (lam[live] < 1e12)
+        live, x, m, F, d, g, jf2 = (t[keep] for t in (live, x, m, F, d, g, jf2))
+        if live.numel() == 0:
+            break
+        mu = lam[live] * (jf2 / net.n + tau2)
+        # inexact Newton (Eisenstat--Walker-like forcing): loose solves far from a solution
+        rel = g.norm(dim=-1) / (jf2.clamp_min(0).sqrt() * F.norm(dim=-1)).clamp_min(1e-300)
+        eta = rel.sqrt().clamp(max=0.1).clamp_min(cg_rtol)
+        # Gauss--Newton matrix J^T J (positive semi-definite: CG is safe); the full Hessian
+        # of q enters only in the final polishing of slow-point candidates
+        step = _batched_cg(lambda p: net.hv(d, None, p), -g, mu, cg_max_iter, eta)
+        x_new = x + step
+        q_new = net.q(x_new)
+        accept = q_new < q[live]
+        X[live] = torch.where(accept.unsqueeze(-1), x_new, x)
+        q[live] = torch.where(accept, q_new, q[live])
+        lam[live] = torch.where(accept, lam[live] * 0.1, lam[live] * 10.0).clamp_min(1e-15)
+
+    def gnorm_of(Y):
+        m, F = net.field(Y)
+        d = net.act.df(m)
+        return net.jtu(d, F).norm(dim=-1) / (net.jfro2(d).clamp_min(0).sqrt() * F.norm(dim=-1)).clamp_min(1e-300)
+
+    # Newton polishing, dense, only of candidates: the fixed points (so that copies agree to
+    # rounding error) and the near-misses within 1e8 q_tol; then slow-point candidates with
+    # the full Hessian of q.
+    cand = torch.nonzero(q < 1e8 * q_tol).squeeze(-1)
+    for _ in range(int(refine_steps)):
+        if cand.numel() == 0:
+            break
+        before = q[cand].clone()
+        _dense_polish(net, X, q, cand, hessian=False)
+        cand = cand[q[cand] < before]
+    G = gnorm_of(X)
+    # slow-point candidates (Gauss--Newton converges only linearly to a minimum with q > 0):
+    # Newton--CG steps with the full Hessian of q, kept where they lower |grad q| without
+    # raising q; then a dense full-Hessian step on the few still short of grad_tol
+    # (every state left that is neither fixed nor stationary; a state leaves the candidates
+    # as soon as a step fails to improve it)
+    slow_cand = torch.nonzero((q >= q_tol) & (G > grad_tol)).squeeze(-1)
+    for _ in range(10):
+        if slow_cand.numel() == 0:
+            break
+        x = X[slow_cand]
+        m, F = net.field(x)
+        d = net.act.df(m)
+        g = net.jtu(d, F)
+        w = F * net.act.d2f(m) / net.tau if net.smooth else None
+        mu = torch.full_like(q[slow_cand], 1e-14) * (net.jfro2(d) / net.n + tau2)
+        step = _batched_cg(lambda p: net.hv(d, w, p), -g, mu, min(net.n, 2 * cg_max_iter), 1e-12)
+        x_new = x + step
+        q_new = net.q(x_new)
+        better = (gnorm_of(x_new) < G[slow_cand]) & (q_new <= q[slow_cand] * (1 + 1e-12))
+        X[slow_cand[better]] = x_new[better]
+        q[slow_cand[better]] = q_new[better]
+        G = gnorm_of(X)
+        slow_cand = slow_cand[better & (G[slow_cand] > grad_tol)]
+    slow_cand = torch.nonzero((q >= q_tol) & (G > grad_tol) & (G <= 1e-4)).squeeze(-1)
+    for _ in range(int(refine_steps)):
+        if slow_cand.numel() == 0:
+            break
+        _dense_polish(net, X, q, slow_cand, hessian=True)
+        G = gnorm_of(X)
+        slow_cand = slow_cand[G[slow_cand] > grad_tol]
+    return X, q, G
+
+
 def find_fixed_points(
     dynamics: RateDynamics,
     initial_states,
@@ -422,6 +642,9 @@ def find_fixed_points(
     dedupe_tol: float = 1e-6,
     outlier_scale: float | None = None,
     stability_tol: float = 1e-9,
+    method: str = "auto",
+    cg_max_iter: int = 60,
+    cg_rtol: float = 1e-6,
 ) -> FixedPoints | list:
     """Find fixed and slow points of a rate network from many initial conditions at once.
 
@@ -469,6 +692,20 @@ def find_fixed_points(
         distance among the initial states (Golub & Sussillo's rule); off by default.
     stability_tol : float
         Passed to :func:`classify_stability` (in units of ``1/tau``).
+    method : {"auto", "dense", "matrix_free"}
+        ``"dense"`` forms the ``(N, N)`` Jacobian (and, for tanh, Hessian) of every live
+        state and solves the damped system by batched LU: ``O(N^3)`` per start per
+        iteration, fastest for small ``N``.  ``"matrix_free"`` never forms ``J``: the same
+        damped step is solved by conjugate gradients from products ``J v`` and ``J^T u``
+        (one ``(K, N) x (N, N)`` matrix product each, ``O(N^2)`` per start per CG
+        iteration); converged and stalled starts leave the active set; dense Newton steps
+        are taken only at the end, on the candidates (fixed points and near-misses with
+        ``q < 1e8 q_tol``; slow-point candidates with the full Hessian of ``q``).
+        ``"auto"`` takes ``"dense"`` for ``N <= 128``, else ``"matrix_free"``.
+    cg_max_iter : int
+        Matrix-free path: CG iterations per step (at most).
+    cg_rtol : float
+        Matrix-free path: relative residual at which CG stops, in ``(0, 1)``.
 
     Returns
     -------
@@ -496,6 +733,14 @@ def find_fixed_points(
     _int_at_least(max_iter, "max_iter", 1)
     _int_at_least(refine_steps, "refine_steps", 0)
     _int_at_least(chunk_size, "chunk_size", 1)
+    _int_at_least(cg_max_iter, "cg_max_iter", 1)
+    _finite_positive(cg_rtol, "cg_rtol")
+    if not cg_rtol < 1:
+        raise ValueError(f"cg_rtol: must be < 1, got {cg_rtol!r}")
+    if not isinstance(method, str) or method not in ("auto", "dense", "matrix_free"):
+        raise ValueError(f"method: must be 'auto', 'dense' or 'matrix_free', got {method!r}")
+    if method == "auto":
+        method = "dense" if dynamics.n_units <= _DENSE_MAX_UNITS else "matrix_free"
     r0 = r.clone()
     n = dynamics.n_units
     act, tau = dynamics.act, dynamics.tau
@@ -562,29 +807,40 @@ def find_fixed_points(
         qf[idx[better]] = q_new[better]
 
     chunk = int(chunk_size)
-    live = torch.arange(M, device=r.device)
-    for _ in range(int(max_iter)):
-        if live.numel() == 0:
-            break
-        live = torch.cat([lm_step(part) for part in live.split(chunk)])
+    if method == "matrix_free":
+        K = r.shape[-2]
+        outs = [_matrix_free_network(_MatrixFreeNet(Wf[b], cf[b], act, tau), part, q_tol=q_tol,
+                                     grad_tol=grad_tol, max_iter=max_iter, damping=damping,
+                                     refine_steps=refine_steps, cg_max_iter=int(cg_max_iter),
+                                     cg_rtol=float(cg_rtol))
+                for b, part in enumerate(rf.split(K))]
+        rf = torch.cat([o[0] for o in outs])
+        qf = torch.cat([o[1] for o in outs])
+        gnorm = torch.cat([o[2] for o in outs]).reshape(r.shape[:-1])
+    else:
+        live = torch.arange(M, device=r.device)
+        for _ in range(int(max_iter)):
+            if live.numel() == 0:
+                break
+            live = torch.cat([lm_step(part) for part in live.split(chunk)])
 
-    # refine: plain Newton steps on F = 0 for the points that reached q < q_tol, so that
-    # copies of one fixed point agree to rounding error before de-duplication
-    for _ in range(int(refine_steps)):
-        idx = torch.nonzero(qf < q_tol).squeeze(-1)
-        if idx.numel() == 0:
-            break
-        for part in idx.split(chunk):
-            newton_polish(part)
+        # refine: plain Newton steps on F = 0 for the points that reached q < q_tol, so that
+        # copies of one fixed point agree to rounding error before de-duplication
+        for _ in range(int(refine_steps)):
+            idx = torch.nonzero(qf < q_tol).squeeze(-1)
+            if idx.numel() == 0:
+                break
+            for part in idx.split(chunk):
+                newton_polish(part)
+        gn = []
+        for part in torch.arange(M, device=r.device).split(chunk):
+            F, J, _, _ = terms(rf[part], net[part])
+            g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
+            gn.append(g.norm(dim=-1) / (J.norm(dim=(-2, -1)) * F.norm(dim=-1)).clamp_min(1e-300))
+        gnorm = torch.cat(gn).reshape(r.shape[:-1])
 
     r = rf.reshape(r.shape)
     q = qf.reshape(r.shape[:-1])
-    gn = []
-    for part in torch.arange(M, device=r.device).split(chunk):
-        F, J, _, _ = terms(rf[part], net[part])
-        g = (J.mT @ F.unsqueeze(-1)).squeeze(-1)
-        gn.append(g.norm(dim=-1) / (J.norm(dim=(-2, -1)) * F.norm(dim=-1)).clamp_min(1e-300))
-    gnorm = torch.cat(gn).reshape(r.shape[:-1])
 
     def jacobians(flat_idx):
         """Jacobians (k, N, N) as numpy at flat state indices."""

@@ -296,3 +296,175 @@ def test_chunked_finder_equals_unchunked():
         assert len(a) == len(b) and a.stability == b.stability
         if len(a):
             assert V.check_close(a.points, b.points, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- #
+# The matrix-free path (issue 18)
+# --------------------------------------------------------------------------- #
+def _mf_net(N=7, seed=3, name="tanh", scale=1.8):
+    W, c, _ = _net(N, seed, scale=scale)
+    return fp._MatrixFreeNet(W, c, fp.activation(name), 0.7), W, c
+
+
+@pytest.mark.parametrize("name", ["tanh", "relu"])
+def test_matrix_free_products_match_the_dense_jacobian_and_autograd_hessian(name):
+    net, W, c = _mf_net(name=name)
+    dyn = fp.RateDynamics(W, c, tau=0.7, activation=name, device=CPU)
+    g = torch.Generator().manual_seed(5)
+    X = torch.randn(4, 7, dtype=f64, generator=g)
+    V_ = torch.randn(4, 7, dtype=f64, generator=g)
+    m, F = net.field(X)
+    d = net.act.df(m)
+    J = dyn.jacobian(X)  # the dense formula (independent code path)
+    assert V.check_close(net.jv(d, V_), (J @ V_.unsqueeze(-1)).squeeze(-1), name="J v")
+    assert V.check_close(net.jtu(d, V_), (J.mT @ V_.unsqueeze(-1)).squeeze(-1), name="J^T u")
+    assert V.check_close(net.jfro2(d), (J ** 2).sum((-2, -1)), name="|J|_F^2")
+    # full Hessian-vector product against autograd's Hessian of q
+    w = F * net.act.d2f(m) / net.tau
+    H = torch.stack([hessian(lambda x: 0.5 * (dyn.velocity(x) ** 2).sum())(x) for x in X])
+    assert V.check_close(net.hv(d, w, V_), (H @ V_.unsqueeze(-1)).squeeze(-1), name="H v", atol=1e-10)
+    # Gauss-Newton product is J^T J v, and differs from H v for tanh (the second term matters)
+    gn = (J.mT @ J @ V_.unsqueeze(-1)).squeeze(-1)
+    assert V.check_close(net.hv(d, None, V_), gn, name="J^T J v")
+    if name == "tanh":
+        assert not V.check_close(net.hv(d, None, V_), net.hv(d, w, V_), strict=False)
+
+
+def test_batched_cg_solves_each_row_and_stops_on_negative_curvature():
+    g = torch.Generator().manual_seed(2)
+    B = torch.randn(5, 6, 6, dtype=f64, generator=g)
+    A = B @ B.mT
+    b = torch.randn(5, 6, dtype=f64, generator=g)
+    mu = torch.linspace(0.1, 1.0, 5, dtype=f64)
+    x = fp._batched_cg(lambda p: (A @ p.unsqueeze(-1)).squeeze(-1), b, mu, 200, 1e-13)
+    ref = np.linalg.solve((A + mu[:, None, None] * torch.eye(6, dtype=f64)).numpy(), b.numpy()[..., None])[..., 0]
+    assert V.check_close(x, ref, atol=1e-9, name="CG = dense solve")
+    # too few iterations: not the solution (the iteration cap is honoured)
+    x1 = fp._batched_cg(lambda p: (A @ p.unsqueeze(-1)).squeeze(-1), b, mu, 1, 1e-13)
+    assert not V.check_close(x1, ref, atol=1e-6, strict=False)
+    # a negative-definite operator: the first iteration meets p^T A p <= 0 -> scaled gradient b / mu
+    xn = fp._batched_cg(lambda p: -10.0 * p, b, mu, 50, 1e-13)
+    assert V.check_close(xn, b / mu[:, None], name="negative curvature fallback")
+    # a zero right-hand side gives a zero step (no division by zero)
+    x0 = fp._batched_cg(lambda p: p, torch.zeros(2, 3, dtype=f64), torch.ones(2, dtype=f64), 5, 1e-8)
+    assert bool((x0 == 0).all())
+
+
+def test_matrix_free_finds_the_analytic_fixed_point_of_a_large_linear_network():
+    # F = -r + W r + c has the single fixed point (I - W)^{-1} c; N = 200 > 128 so "auto" is matrix-free
+    N = 200
+    g = torch.Generator().manual_seed(seeded_or(4))
+    W = 0.5 * torch.randn(N, N, dtype=f64, generator=g) / math.sqrt(N)
+    c = torch.randn(N, dtype=f64, generator=g)
+    dyn = fp.RateDynamics(W, c, activation="linear", device=CPU)
+    res = fp.find_fixed_points(dyn, torch.randn(8, N, dtype=f64, generator=g))
+    r_star = np.linalg.solve(np.eye(N) - W.numpy(), c.numpy())
+    assert len(res) == 1 and res.n_converged == 8
+    assert V.check_close(res.points[0], r_star, atol=1e-9, name="(I - W)^{-1} c")
+    ev = np.linalg.eigvals(W.numpy() - np.eye(N))
+    assert res.stability == fp.classify_stability(ev[None])  # spectral radius 0.5 < 1: stable
+    assert res.stability == ["stable"]
+
+
+def seeded_or(k):
+    from rnnmath.device import seeded
+
+    return seeded(k)
+
+
+@pytest.mark.parametrize("N", [3, 4, 6])
+def test_matrix_free_finds_every_fixed_point_of_small_relu_nets(N):
+    rng = np.random.default_rng(100 + N)
+    for trial in range(6):
+        W = rng.normal(0, 2.0 / math.sqrt(N), (N, N))
+        np.fill_diagonal(W, 0.0)
+        c = rng.normal(0, 1, N)
+        truth = fp.relu_fixed_points_exhaustive(W, c)
+        dyn = fp.RateDynamics(W, c, tau=0.1, device=CPU)
+        starts = torch.as_tensor(rng.normal(0, 3, (256, N)))
+        mf = fp.find_fixed_points(dyn, starts, method="matrix_free")
+        dense = fp.find_fixed_points(dyn, starts, method="dense")
+        assert all(_match(mf.points, truth)), (trial, truth, mf.points)
+        assert all(_match(dense.points, truth))
+        assert mf.stability == dense.stability  # same sorted points -> same labels
+
+
+def test_matrix_free_agrees_with_dense_on_a_tanh_network():
+    rng = np.random.default_rng(64)
+    N = 64
+    W = 2.0 * rng.standard_normal((N, N)) / math.sqrt(N)
+    dyn = fp.RateDynamics(W, np.zeros(N), activation="tanh", device=CPU)
+    starts = torch.as_tensor(rng.standard_normal((64, N)))
+    mf = fp.find_fixed_points(dyn, starts, method="matrix_free")
+    dense = fp.find_fixed_points(dyn, starts, method="dense")
+    assert len(mf) >= 3 and len(dense) >= 3
+    # every reported point is a fixed point by the independent formula q = |F|^2 / 2 ...
+    q = dyn.kinetic_energy(torch.as_tensor(mf.points)).numpy()
+    assert np.all(q < 1e-20)
+    # ... most of dense's points are among matrix-free's, with the same stability labels
+    d = np.linalg.norm(dense.points[:, None] - mf.points[None], axis=-1)
+    shared = np.flatnonzero(d.min(1) < 1e-8)
+    assert len(shared) >= len(dense) // 2
+    for i in shared:
+        j = int(d[i].argmin())
+        assert dense.stability[i] == mf.stability[j]
+        assert V.check_close(dense.eigenvalues[i], mf.eigenvalues[j], atol=1e-8)
+
+
+def test_matrix_free_slow_point_of_the_ghost_network():
+    w, c = 1.2, 0.08
+    dyn = fp.RateDynamics(np.array([[w]]), np.array([c]), activation="tanh", device=CPU)
+    res = fp.find_fixed_points(dyn, torch.linspace(-1, 1, 41, dtype=f64)[:, None], method="matrix_free")
+    xs = np.linspace(-1.5, 1.5, 300001)
+    F = -xs + np.tanh(w * xs + c)
+    qs = 0.5 * F ** 2
+    roots = xs[:-1][np.sign(F[:-1]) != np.sign(F[1:])]
+    local_min = xs[1:-1][(qs[1:-1] < qs[:-2]) & (qs[1:-1] < qs[2:]) & (qs[1:-1] > 1e-8)]
+    assert V.check_close(np.sort(res.points[:, 0]), roots, atol=1e-4)
+    assert V.check_close(np.sort(res.slow_points[:, 0]), np.sort(local_min), atol=1e-4)
+
+
+def test_matrix_free_batched_equals_per_network():
+    rng = np.random.default_rng(17)
+    N, B = 4, 3
+    W = rng.normal(0, 1.4, (B, N, N))
+    W[:, np.arange(N), np.arange(N)] = 0
+    c = rng.normal(0, 1, (B, N))
+    r0 = rng.normal(0, 3, (B, 96, N))
+    many = fp.find_fixed_points(fp.RateDynamics(W, c, device=CPU), torch.as_tensor(r0), method="matrix_free")
+    for b in range(B):
+        assert all(_match(many[b].points, fp.relu_fixed_points_exhaustive(W[b], c[b])))
+
+
+def test_auto_method_switches_at_128_units():
+    # the choice is visible in the cost: a dense run would form (K, N, N) Jacobians
+    assert fp._DENSE_MAX_UNITS == 128
+
+
+def test_dense_polish_skips_singular_jacobians_and_keeps_the_rest():
+    # linear network with W = I: J = 0 everywhere (singular); with W = 0.5 I: J = -0.5 I
+    net_sing = fp._MatrixFreeNet(torch.eye(2, dtype=f64), torch.zeros(2, dtype=f64), fp.activation("linear"), 1.0)
+    X = torch.ones(3, 2, dtype=f64)
+    q = net_sing.q(X) + 1.0  # pretend larger, so any step that lowered q would be taken
+    before = X.clone()
+    fp._dense_polish(net_sing, X, q, torch.arange(3), hessian=False)
+    assert bool((X == before).all())
+    net = fp._MatrixFreeNet(0.5 * torch.eye(2, dtype=f64), torch.ones(2, dtype=f64), fp.activation("linear"), 1.0)
+    X = torch.zeros(3, 2, dtype=f64)
+    q = net.q(X)
+    fp._dense_polish(net, X, q, torch.arange(3), hessian=False)
+    assert V.check_close(X, torch.full((3, 2), 2.0, dtype=f64))  # (I - W)^{-1} c = 2
+
+
+def test_new_arguments_are_rejected_with_their_names():
+    W, c, _ = _net(3)
+    dyn = fp.RateDynamics(W, c, device=CPU)
+    r0 = torch.zeros(2, 3, dtype=f64)
+    with pytest.raises(ValueError, match="method:"):
+        fp.find_fixed_points(dyn, r0, method="lbfgs")
+    with pytest.raises(ValueError, match="cg_max_iter:"):
+        fp.find_fixed_points(dyn, r0, cg_max_iter=0)
+    with pytest.raises(ValueError, match="cg_rtol:"):
+        fp.find_fixed_points(dyn, r0, cg_rtol=1.5)
+    with pytest.raises(ValueError, match="cg_rtol:"):
+        fp.find_fixed_points(dyn, r0, cg_rtol=float("nan"))
