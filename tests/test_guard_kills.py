@@ -92,3 +92,17 @@ def test_training_refuses_an_object_that_is_not_a_task():
 
     with pytest.raises(ValueError, match="task: must be a PerceptionTask, a DecisionTask or a name, got dict"):
         rate.train_ensemble({"kind": "perception"}, n_networks=1, n_units=4, n_iters=1, n_trials=2)
+
+
+# ---------------------------------------------------------------- rnnmath.gated_dmft
+@pytest.mark.parametrize("lyapunov", [False, True])
+def test_simulate_autocorrelation_refuses_a_non_finite_integration(monkeypatch, lyapunov):
+    # dt <= 0.5 keeps RK4 stable on these networks, so a non-finite state is forced here through
+    # the vector field: the state checks of the integrator refuse it at the first step, on both paths
+    from rnnmath import gated, gated_dmft
+
+    net = gated.random_gated_network(8, 3.0, 0.0, 0.0, seed=0)
+    monkeypatch.setattr(gated, "gated_vector_field", lambda y, net: torch.full_like(y, float("nan")))
+    with pytest.raises(ValueError, match=r"x: must be finite|field: the integration produced non-finite values"):
+        gated_dmft.simulate_autocorrelation(net, dt=0.1, t_transient=1.0, t_avg=12.0, n_lag=5,
+                                            lyapunov=lyapunov)
