@@ -106,3 +106,12 @@ def test_simulate_autocorrelation_refuses_a_non_finite_integration(monkeypatch, 
     with pytest.raises(ValueError, match=r"x: must be finite|field: the integration produced non-finite values"):
         gated_dmft.simulate_autocorrelation(net, dt=0.1, t_transient=1.0, t_avg=12.0, n_lag=5,
                                             lyapunov=lyapunov)
+
+
+def test_iterate_map_refuses_a_step_that_changes_the_shape():
+    # without the guard torch.stack fails later with its own message, or a scalar step broadcasts
+    x0 = torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"step: must return a tensor of shape \(3,\), got \(2,\) at step 0"):
+        episodic.iterate_map(lambda x: x[:2], x0, 2)
+    with pytest.raises(ValueError, match=r"step: must return a tensor of shape \(3,\), got list at step 0"):
+        episodic.iterate_map(lambda x: [0.0, 0.0, 0.0], x0, 2)
