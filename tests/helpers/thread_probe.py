@@ -59,7 +59,8 @@ if want("rate_finder"):
     g = np.random.default_rng(4)
     W = 2.0 * g.standard_normal((N, N)) / np.sqrt(N)
     dyn = RateDynamics(W, 0.3 * g.standard_normal(N), activation="tanh", device="cpu")
-    fp = find_fixed_points(dyn, 1.0 * g.standard_normal((16, N)), max_iter=200)
+    # the dense path: its Newton steps are batched LU solves, what this probe compares across threads
+    fp = find_fixed_points(dyn, 1.0 * g.standard_normal((16, N)), max_iter=200, method="dense")
     out["rate_points"] = fp.points.tolist()
     out["rate_slow_points"] = fp.slow_points.tolist()
     out["rate_counts"] = [fp.n_converged, fp.n_slow, fp.n_unconverged]
